@@ -1,0 +1,38 @@
+/**
+ * `npm run bench -- [PREFIX]`: loads `bench/<module>.bench.js` for every module whose
+ * figures could start with PREFIX, runs the matching figures one after another, and
+ * prints one JSON line per figure (see harness.ts). Exits non-zero if a figure throws.
+ */
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Figure, result } from "./harness.js";
+
+async function main(prefix: string): Promise<number> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const files = readdirSync(here)
+    .filter((f) => f.endsWith(".bench.js"))
+    .sort();
+  let failed = 0;
+  for (const file of files) {
+    const module = file.slice(0, -".bench.js".length);
+    if (!`${module}.`.startsWith(prefix) && !prefix.startsWith(`${module}.`) && prefix !== module)
+      continue;
+    const loaded = (await import(pathToFileURL(join(here, file)).href)) as {
+      benchmarks: readonly Figure[];
+    };
+    for (const figure of loaded.benchmarks) {
+      if (!figure.name.startsWith(prefix)) continue;
+      try {
+        const value = await figure.measure();
+        process.stdout.write(`${JSON.stringify(result(figure, value))}\n`);
+      } catch (err) {
+        failed++;
+        process.stderr.write(`${figure.name}: ${(err as Error).stack ?? String(err)}\n`);
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv[2] ?? "");

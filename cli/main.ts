@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * The `ovsim` command. Every subcommand is declared here, light, and imports its
+ * implementation only when it runs, so that `ovsim --version` (and the CNI plugin,
+ * started once per container) pays for commander and nothing else.
+ *
+ * Exit codes: 0 success, 1 a command's own failure (its message on stderr), 2 a
+ * usage error (commander's).
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const program = new Command()
+  .name("ovsim")
+  .description("A software-defined network simulator that behaves like Open vSwitch")
+  .version(pkg.version)
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command("parse-pcap")
+  .description("print the OpenFlow flow of each packet in a capture, as `ovs-ofctl parse-pcap`")
+  .argument("<file...>", "pcap or pcapng capture(s)")
+  .action(async (files: string[]) => {
+    const { parsePcapCommand } = await import("./parse-pcap.js");
+    return parsePcapCommand(files, process.stdout);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`ovsim: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
