@@ -15,3 +15,4 @@
  * - Encoders compute checksums; incremental updates follow RFC 1624.
  */
 export * from "./flow-key.js";
+export * from "./pcap.js";
