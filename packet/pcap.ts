@@ -208,7 +208,7 @@ async function* readClassic(path: string, r: ChunkReader): AsyncGenerator<PcapPa
     }
     if (!(await r.need(PCAP_RECORD_HEADER_LEN + inclLen))) return;
     const start = r.pos + PCAP_RECORD_HEADER_LEN;
-    let data = r.buf.subarray(start, start + inclLen);
+    let data: Uint8Array = r.buf.subarray(start, start + inclLen);
     r.pos = start + inclLen;
     if (linkType === LINKTYPE_LINUX_SLL) data = sllToEthernet(path, data);
     const timestampNs = BigInt(sec) * 1_000_000_000n + BigInt(subsec) * (nsec ? 1n : 1000n);
@@ -292,7 +292,7 @@ async function* readPcapng(path: string, r: ChunkReader): AsyncGenerator<PcapPac
           `unknown network type ${iface.linkType} on pcapng interface ${ifIndex} (only Ethernet (1) and Linux cooked capture (113) are supported)`,
         );
       }
-      let data = r.buf.subarray(dataAt, dataAt + capLen);
+      let data: Uint8Array = r.buf.subarray(dataAt, dataAt + capLen);
       if (iface.linkType === LINKTYPE_LINUX_SLL) data = sllToEthernet(path, data);
       const timestampNs = (ts * 1_000_000_000n) / iface.unitsPerSec;
       r.pos += blockLen;
