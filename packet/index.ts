@@ -14,5 +14,28 @@
  *   extraction keeps what it could read and zeroes the rest, as OVS's flow_extract().
  * - Encoders compute checksums; incremental updates follow RFC 1624.
  */
+
+export * from "./address.js";
+export * from "./arp.js";
+export * from "./checksum.js";
+export * from "./errors.js";
+export * from "./ethernet.js";
+export * from "./ethertype.js";
+export * from "./flow-extract.js";
+export * from "./flow-fields.js";
+export * from "./flow-format.js";
 export * from "./flow-key.js";
+export * from "./frame-builder.js";
+export * from "./icmp.js";
+export * from "./icmpv6.js";
+export * from "./ipproto.js";
+export * from "./ipv4.js";
+export * from "./ipv6.js";
+export * from "./llc.js";
+export * from "./mpls.js";
+export * from "./nsh.js";
 export * from "./pcap.js";
+export * from "./sctp.js";
+export * from "./tcp.js";
+export * from "./udp.js";
+export * from "./vlan.js";

@@ -22,6 +22,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { PcapFormatError } from "./errors.js";
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
@@ -46,18 +47,6 @@ const PCAP_MAX_RECORD_LEN = 0xffff;
 /** pcapng blocks may carry larger packets; this only stops absurd lengths. */
 const PCAPNG_MAX_BLOCK_LEN = 16 * 1024 * 1024;
 const READ_CHUNK = 1 << 20;
-
-/** A capture file that is not one we can read, with what was wrong in it. */
-export class PcapFormatError extends Error {
-  override readonly name = "PcapFormatError";
-  readonly code = "OVSIM_ERR_PCAP_FORMAT";
-  constructor(
-    readonly file: string,
-    detail: string,
-  ) {
-    super(`${file}: ${detail}`);
-  }
-}
 
 export interface PcapPacket {
   /** The frame as Ethernet (Linux cooked frames converted); valid until the next iteration. */

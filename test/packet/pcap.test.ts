@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { PcapFormatError } from "../../packet/errors.js";
 import {
   LINKTYPE_ETHERNET,
   LINKTYPE_LINUX_SLL,
-  PcapFormatError,
   type PcapPacket,
   PcapWriter,
   readPcap,
