@@ -28,7 +28,7 @@ function udp4Frames(): Uint8Array[] {
 }
 
 const checksumGbps: Figure = {
-  name: "packet-codecs.checksum_gbps",
+  name: "packet.checksum_gbps",
   unit: "Gbit/s",
   measure: () => {
     const buf = new Uint8Array(MTU_FRAME).map((_, i) => i * 31);
@@ -44,7 +44,7 @@ const checksumGbps: Figure = {
 };
 
 const ipv4ViewMpps: Figure = {
-  name: "packet-codecs.ipv4_udp_view_mpps",
+  name: "packet.ipv4_udp_view_mpps",
   unit: "Mpps",
   measure: () => {
     const frames = udp4Frames();
@@ -68,7 +68,7 @@ const ipv4ViewMpps: Figure = {
 };
 
 const ipv6WalkMpps: Figure = {
-  name: "packet-codecs.ipv6_ext_walk_mpps",
+  name: "packet.ipv6_ext_walk_mpps",
   unit: "Mpps",
   measure: () => {
     const frames = Array.from({ length: BATCH }, (_, i) =>
@@ -102,7 +102,7 @@ const ipv6WalkMpps: Figure = {
 };
 
 const setNwSrcMpps: Figure = {
-  name: "packet-codecs.set_nw_src_incremental_mpps",
+  name: "packet.set_nw_src_incremental_mpps",
   unit: "Mpps",
   measure: () => {
     const frames = udp4Frames();
@@ -126,7 +126,7 @@ const setNwSrcMpps: Figure = {
 };
 
 const buildFrameKfps: Figure = {
-  name: "packet-codecs.build_udp_frame_kfps",
+  name: "packet.build_udp_frame_kfps",
   unit: "kframes/s",
   measure: () => {
     const payload = new Uint8Array(64);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [PREFIX]`: loads `bench/<module>.bench.js` for every module whose
+ * `npm run bench -- [PREFIX]`: loads `bench/<module>[-<part>].bench.js` for every module whose
  * figures could start with PREFIX, runs the matching figures one after another, and
  * prints one JSON line per figure (see harness.ts). Exits non-zero if a figure throws.
  */
@@ -15,7 +15,8 @@ async function main(prefix: string): Promise<number> {
     .sort();
   let failed = 0;
   for (const file of files) {
-    const module = file.slice(0, -".bench.js".length);
+    // `<module>.bench.js` or `<module>-<part>.bench.js` holds figures named `<module>.*`.
+    const module = file.slice(0, -".bench.js".length).split("-")[0];
     if (!`${module}.`.startsWith(prefix) && !prefix.startsWith(`${module}.`) && prefix !== module)
       continue;
     const loaded = (await import(pathToFileURL(join(here, file)).href)) as {
