@@ -1,0 +1,532 @@
+/**
+ * ovsdb/database.ts — one OVSDB database: its tables and rows, the commit pipeline,
+ * the on-disk log, and change notification.
+ *
+ * CONTRACT (for server.ts, monitors, the IDL and vswitchd):
+ *  - `Database.inMemory(schema)`, `await Database.create(path, schemaJson)` (like
+ *    `ovsdb-tool create`), `await Database.open(path)` (replays a standalone log made by
+ *    us or by ovsdb-tool/ovsdb-server).
+ *  - `transact(ops, opts)`: `ops` is the RFC 7047 §4.1.3 params array after the database
+ *    name. Resolves to the result array (JSON values: op results, error objects, nulls,
+ *    and an extra element for a commit-time error). It resolves after the commit is
+ *    in the log (and fsynced if an op asked for `commit` with `durable: true`). A
+ *    request with a blocking `wait` resolves later: it is re-run after every commit
+ *    until it passes or its timeout expires (timers come from `opts.clock`). It never
+ *    rejects for a bad request; it rejects only on I/O failure, `close()`, or
+ *    `opts.signal` abort (an `Error` named "AbortError").
+ *  - `onCommit(listener)`: called synchronously, in commit order, inside the commit and
+ *    before the committing `transact` resolves, with a `CommittedTxn`: the txn id, and
+ *    per changed row the full old and new row as RFC 7047 JSON (all columns, `_uuid` and
+ *    `_version` included). Returns an unsubscribe function.
+ *  - `rows(table)`, `row(table, uuid)`: committed `Row`s; `rowToJson` renders them.
+ *  - `compileCondition(table, where)`: a matcher over JSON rows for monitor_cond.
+ *  - `lastTxnId`: id of the last commit, or the all-zero uuid.
+ *
+ * Why commits apply in memory before the log write finishes: like ovsdb-server, later
+ * transactions see earlier ones at once, and a client is only told "done" once the
+ * record is written, so an acknowledged transaction survives a crash of this process.
+ * Does not: speak JSON-RPC, hold locks (the session's `holdsLock` answers `assert`).
+ */
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parseWhere } from "./condition.js";
+import {
+  Datum,
+  datumApplyDiff,
+  datumDiff,
+  datumEquals,
+  datumFromJson,
+  datumToJson,
+  defaultDatum,
+} from "./datum.js";
+import { LogError, OvsdbError } from "./errors.js";
+import { LogFile } from "./log.js";
+import { Row, type RowJson, rowToJson } from "./row.js";
+import { type DatabaseSchema, parseSchema, schemaToJson, type TableSchema } from "./schema.js";
+import {
+  type DbState,
+  executeTransaction,
+  forEachRefChange,
+  indexKey,
+  type RowDelta,
+  type TxnChanges,
+} from "./transaction.js";
+import { ZERO_UUID } from "./types.js";
+
+/** Time source and timers; the server/cli passes a real one, tests a virtual one. */
+export interface Clock {
+  nowMs(): number;
+  /** Calls `fn` once after `delayMs`; returns a cancel function. */
+  setTimer(delayMs: number, fn: () => void): () => void;
+}
+
+/** A clock with no time: `_date` is 0 and timers never fire, so a blocked `wait` ends only
+ * when a commit satisfies it or the caller aborts. */
+export const NO_CLOCK: Clock = {
+  nowMs: () => 0,
+  setTimer: () => () => {},
+};
+
+export interface DatabaseOptions {
+  clock?: Clock;
+  /** Source of random uuids (default node:crypto randomUUID). */
+  newUuid?: () => string;
+  /**
+   * Compact the log when it exceeds both this many bytes and 4× the size of the live
+   * data at the last compaction (OVS's rule of thumb). Default 10 MiB; 0 disables.
+   */
+  compactMinBytes?: number;
+}
+
+export interface TransactOptions {
+  signal?: AbortSignal;
+  /** RFC 7047 §5.2.10 "assert": whether the session owns lock `name`. */
+  holdsLock?: (name: string) => boolean;
+}
+
+/** One committed row change; `old` null for an insert, `new` null for a delete. */
+export interface RowChange {
+  readonly table: string;
+  readonly uuid: string;
+  readonly old: RowJson | null;
+  readonly new: RowJson | null;
+  readonly oldRow: Row | null;
+  readonly newRow: Row | null;
+}
+
+export interface CommittedTxn {
+  /** Transaction id (uuid), as used by monitor_cond_since. */
+  readonly id: string;
+  readonly comment: string | null;
+  readonly dateMs: number;
+  readonly changes: readonly RowChange[];
+}
+
+export type CommitListener = (txn: CommittedTxn) => void;
+
+interface Trigger {
+  attempt(): void;
+}
+
+export class Database implements DbState {
+  readonly name: string;
+  readonly tables = new Map<string, Map<string, Row>>();
+  readonly refCounts = new Map<string, number>();
+  readonly indexes = new Map<string, Map<string, string>[]>();
+  private readonly listeners = new Set<CommitListener>();
+  private readonly triggers = new Set<Trigger>();
+  private readonly clock: Clock;
+  private readonly newUuid: () => string;
+  private readonly compactMinBytes: number;
+  private snapshotBytes = 0;
+  private compacting: Promise<void> | null = null;
+  private closed = false;
+  lastTxnId = ZERO_UUID;
+
+  private constructor(
+    readonly schema: DatabaseSchema,
+    private readonly log: LogFile | null,
+    opts: DatabaseOptions,
+  ) {
+    this.name = schema.name;
+    this.clock = opts.clock ?? NO_CLOCK;
+    this.newUuid = opts.newUuid ?? randomUUID;
+    this.compactMinBytes = opts.compactMinBytes ?? 10 * 1024 * 1024;
+    for (const [name, t] of schema.tables) {
+      this.tables.set(name, new Map());
+      this.indexes.set(
+        name,
+        t.indexes.map(() => new Map()),
+      );
+    }
+  }
+
+  /** A database with no file. `schema` may be parsed or raw JSON. */
+  static inMemory(schema: DatabaseSchema | unknown, opts: DatabaseOptions = {}): Database {
+    return new Database(asSchema(schema), null, opts);
+  }
+
+  /** Creates a new database file holding just the schema, like `ovsdb-tool create`. */
+  static async create(
+    path: string,
+    schemaJson: unknown,
+    opts: DatabaseOptions = {},
+  ): Promise<Database> {
+    const schema = asSchema(schemaJson);
+    const log = await LogFile.create(path, [schemaToJson(schema)]);
+    const db = new Database(schema, log, opts);
+    db.snapshotBytes = log.size;
+    return db;
+  }
+
+  /** Opens a standalone database file and replays its transactions. */
+  static async open(path: string, opts: DatabaseOptions = {}): Promise<Database> {
+    const { log, records } = await LogFile.open(path);
+    let schema: DatabaseSchema;
+    try {
+      schema = parseSchema(records[0]);
+    } catch (e) {
+      await log.close();
+      throw new LogError(path, 0, `first record is not a valid schema: ${(e as Error).message}`);
+    }
+    const db = new Database(schema, log, opts);
+    for (let i = 1; i < records.length; i++) db.replay(records[i], path);
+    db.recountRefs();
+    db.snapshotBytes = log.size;
+    return db;
+  }
+
+  /** Reads a schema file (e.g. schemas/vswitch.ovsschema) and parses it. */
+  static async readSchema(path: string): Promise<{ schema: DatabaseSchema; json: unknown }> {
+    const json = JSON.parse(await readFile(path, "utf8")) as unknown;
+    return { schema: parseSchema(json), json };
+  }
+
+  /** The `get_schema` reply. */
+  schemaJson(): Record<string, unknown> {
+    return schemaToJson(this.schema);
+  }
+
+  rows(table: string): Iterable<Row> {
+    return this.tableRows(table).values();
+  }
+
+  row(table: string, uuid: string): Row | undefined {
+    return this.tableRows(table).get(uuid);
+  }
+
+  rowToJson(_table: string, row: Row, columns?: readonly string[]): RowJson {
+    return rowToJson(row, columns);
+  }
+
+  /** A matcher over JSON rows for monitor_cond "where" (throws OvsdbError on bad syntax). */
+  compileCondition(table: string, where: unknown): (row: RowJson) => boolean {
+    const t = this.tableSchema(table);
+    const cond = parseWhere(t, where, null);
+    return (json) => cond.matches(rowFromJson(t, json));
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  transact(ops: readonly unknown[], opts: TransactOptions = {}): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new OvsdbError("I/O error", "database is closed"));
+    const start = this.clock.nowMs();
+    return new Promise<unknown[]>((resolve, reject) => {
+      let cancelTimer: (() => void) | null = null;
+      const trigger: Trigger = {
+        attempt: () => {
+          this.triggers.delete(trigger);
+          cancelTimer?.();
+          cancelTimer = null;
+          opts.signal?.removeEventListener("abort", onAbort);
+          if (this.closed) {
+            reject(new OvsdbError("I/O error", "database closed while the transaction waited"));
+            return;
+          }
+          let outcome: ReturnType<typeof executeTransaction>;
+          try {
+            outcome = executeTransaction(this, ops, {
+              newUuid: this.newUuid,
+              elapsedMs: this.clock.nowMs() - start,
+              holdsLock: opts.holdsLock,
+            });
+          } catch (e) {
+            reject(e);
+            return;
+          }
+          if (outcome.kind === "blocked") {
+            this.triggers.add(trigger);
+            cancelTimer = this.clock.setTimer(outcome.retryInMs, trigger.attempt);
+            opts.signal?.addEventListener("abort", onAbort, { once: true });
+            return;
+          }
+          const { results, changes } = outcome;
+          if (!changes) {
+            resolve(results);
+            return;
+          }
+          this.commit(changes).then(() => resolve(results), reject);
+        },
+      };
+      const onAbort = () => {
+        this.triggers.delete(trigger);
+        cancelTimer?.();
+        const err = new Error("transaction canceled");
+        err.name = "AbortError";
+        reject(err);
+      };
+      if (opts.signal?.aborted) return onAbort();
+      trigger.attempt();
+    });
+  }
+
+  /** Applies a precommitted change set, logs it, notifies, then retries blocked waits. */
+  private commit(changes: TxnChanges): Promise<void> {
+    if (changes.rows.length === 0) return Promise.resolve();
+    const id = this.newUuid();
+    const dateMs = this.clock.nowMs();
+    for (const d of changes.rows) this.apply(d);
+    this.lastTxnId = id;
+    const record = this.log ? logRecord(changes, dateMs) : null;
+    const written =
+      this.log && record ? this.log.append(record, changes.durable) : Promise.resolve();
+    const txn: CommittedTxn = {
+      id,
+      comment: changes.comment,
+      dateMs,
+      changes: changes.rows.map((d) => new LazyRowChange(d)),
+    };
+    for (const l of this.listeners) l(txn);
+    for (const t of [...this.triggers]) if (this.triggers.has(t)) t.attempt();
+    this.maybeCompact();
+    return written;
+  }
+
+  private apply(d: RowDelta): void {
+    const rows = this.tables.get(d.table.name)!;
+    forEachRefChange(d.table, d.old, d.new, true, (_t, u, _c, delta) => this.bumpRef(u, delta));
+    if (d.old) this.indexRow(d.old, false);
+    if (d.new) {
+      rows.set(d.uuid, d.new);
+      this.indexRow(d.new, true);
+    } else rows.delete(d.uuid);
+  }
+
+  private indexRow(row: Row, add: boolean): void {
+    const t = row.table;
+    const maps = this.indexes.get(t.name)!;
+    t.indexes.forEach((ix, i) => {
+      const k = indexKey(
+        t,
+        ix.map((c) => t.columns.get(c)!.index),
+        row,
+      );
+      if (add) maps[i].set(k, row.uuid);
+      else if (maps[i].get(k) === row.uuid) maps[i].delete(k);
+    });
+  }
+
+  private countRefs(row: Row, by: number): void {
+    for (const c of row.table.columnList) {
+      const d = row.values[c.index];
+      if (c.type.key.refTable && c.type.key.refType === "strong")
+        for (const u of d.keys) this.bumpRef(u as string, by);
+      if (c.type.value?.refTable && c.type.value.refType === "strong" && d.values)
+        for (const u of d.values) this.bumpRef(u as string, by);
+    }
+  }
+
+  private bumpRef(uuid: string, by: number): void {
+    const n = (this.refCounts.get(uuid) ?? 0) + by;
+    if (n) this.refCounts.set(uuid, n);
+    else this.refCounts.delete(uuid);
+  }
+
+  /** Rebuilds reference counts and index maps from the rows (after replaying a log). */
+  private recountRefs(): void {
+    this.refCounts.clear();
+    for (const maps of this.indexes.values()) for (const m of maps) m.clear();
+    for (const rows of this.tables.values())
+      for (const r of rows.values()) {
+        this.countRefs(r, 1);
+        this.indexRow(r, true);
+      }
+  }
+
+  /** Applies one transaction record read from a log (file.c's ovsdb_file_txn_from_json). */
+  private replay(record: unknown, path: string): void {
+    if (record === null) return;
+    if (typeof record !== "object" || Array.isArray(record))
+      throw new LogError(path, 0, "transaction record is not a JSON object");
+    const rec = record as Record<string, unknown>;
+    const isDiff = rec._is_diff === true;
+    for (const [tname, trows] of Object.entries(rec)) {
+      if (tname.startsWith("_")) continue;
+      const t = this.schema.tables.get(tname);
+      if (!t) throw new LogError(path, 0, `log record names unknown table ${tname}`);
+      const rows = this.tables.get(tname)!;
+      if (typeof trows !== "object" || trows === null)
+        throw new LogError(path, 0, `log record for table ${tname} is not an object`);
+      for (const [uuid, rj] of Object.entries(trows as Record<string, unknown>)) {
+        if (rj === null) {
+          rows.delete(uuid);
+          continue;
+        }
+        const old = rows.get(uuid);
+        const changes = new Map<number, Datum>();
+        for (const [cname, vj] of Object.entries(rj as Record<string, unknown>)) {
+          const c = t.columns.get(cname);
+          if (!c || c.name.startsWith("_")) continue;
+          // OVS logs a diff only for columns that can hold several elements.
+          const scalar = !c.type.value && c.type.max === 1;
+          const relaxed = { ...c.type, min: 0, max: Number.POSITIVE_INFINITY };
+          const v = datumFromJson(isDiff && !scalar ? relaxed : c.type, vj, null);
+          changes.set(
+            c.index,
+            old && isDiff && !scalar ? datumApplyDiff(old.values[c.index], v) : v,
+          );
+        }
+        const base = old ?? Row.create(t, uuid, uuid);
+        changes.set(1, Datum.scalar(this.newUuid()));
+        rows.set(uuid, base.with(changes));
+      }
+    }
+  }
+
+  private tableSchema(name: string): TableSchema {
+    const t = this.schema.tables.get(name);
+    if (!t) throw new OvsdbError("unknown table", `No table named ${name}.`);
+    return t;
+  }
+
+  private tableRows(name: string): Map<string, Row> {
+    const rows = this.tables.get(name);
+    if (!rows) throw new OvsdbError("unknown table", `No table named ${name}.`);
+    return rows;
+  }
+
+  /** Bytes a snapshot of the live data would take (schema record + one row record). */
+  private snapshotRecords(comment: string): unknown[] {
+    const snap: Record<string, unknown> = { _date: this.clock.nowMs() };
+    for (const [name, rows] of this.tables) {
+      if (!rows.size) continue;
+      const out: Record<string, unknown> = {};
+      for (const r of rows.values()) out[r.uuid] = persistentColumns(r, null);
+      snap[name] = out;
+    }
+    snap._comment = comment;
+    return [schemaToJson(this.schema), snap];
+  }
+
+  /** Rewrites the log as schema + one snapshot record (ovsdb-server's online compaction). */
+  async compact(): Promise<void> {
+    if (!this.log) return;
+    if (this.compacting) return this.compacting;
+    this.compacting = this.log
+      .replace(this.snapshotRecords("compacting database online"))
+      .then(() => {
+        this.snapshotBytes = this.log!.size;
+      })
+      .finally(() => {
+        this.compacting = null;
+      });
+    return this.compacting;
+  }
+
+  private maybeCompact(): void {
+    if (!this.log || !this.compactMinBytes || this.compacting) return;
+    const size = this.log.size;
+    if (size >= this.compactMinBytes && size >= 4 * this.snapshotBytes)
+      void this.compact().catch(() => {});
+  }
+
+  /** Size of the log in bytes (0 in memory). */
+  get logBytes(): number {
+    return this.log?.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of [...this.triggers]) t.attempt();
+    if (this.compacting) await this.compacting.catch(() => {});
+    await this.log?.close();
+  }
+}
+
+/** A RowChange that renders its JSON rows on first use (many commits have no monitor). */
+class LazyRowChange implements RowChange {
+  private oldJson: RowJson | null | undefined;
+  private newJson: RowJson | null | undefined;
+  constructor(private readonly d: RowDelta) {}
+  get table(): string {
+    return this.d.table.name;
+  }
+  get uuid(): string {
+    return this.d.uuid;
+  }
+  get oldRow(): Row | null {
+    return this.d.old;
+  }
+  get newRow(): Row | null {
+    return this.d.new;
+  }
+  get old(): RowJson | null {
+    if (this.oldJson === undefined) this.oldJson = this.d.old ? rowToJson(this.d.old) : null;
+    return this.oldJson;
+  }
+  get new(): RowJson | null {
+    if (this.newJson === undefined) this.newJson = this.d.new ? rowToJson(this.d.new) : null;
+    return this.newJson;
+  }
+  toJSON(): unknown {
+    return { table: this.table, uuid: this.uuid, old: this.old, new: this.new };
+  }
+}
+
+function asSchema(s: unknown): DatabaseSchema {
+  if (s && typeof s === "object" && (s as DatabaseSchema).tables instanceof Map)
+    return s as DatabaseSchema;
+  return parseSchema(s);
+}
+
+/** JSON row → Row (for matching monitor conditions against JSON). */
+export function rowFromJson(t: TableSchema, json: RowJson): Row {
+  const values = t.columnList.map((c) => {
+    const v = json[c.name];
+    return v === undefined
+      ? defaultDatum(c.type)
+      : datumFromJson({ ...c.type, min: 0, max: Number.POSITIVE_INFINITY }, v, null);
+  });
+  if (values[0].size === 0) values[0] = Datum.scalar(ZERO_UUID);
+  if (values[1].size === 0) values[1] = Datum.scalar(ZERO_UUID);
+  return new Row(t, values);
+}
+
+/**
+ * The non-ephemeral columns of `row` for a log record: for an insert (old null), those
+ * that differ from the default; for a modify, those that changed, sets and maps as the
+ * diff (the record then says `"_is_diff": true`), as file.c writes them.
+ */
+function persistentColumns(row: Row, old: Row | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of row.table.columnList) {
+    if (c.index < 2 || c.ephemeral) continue;
+    const v = row.values[c.index];
+    if (old) {
+      const o = old.values[c.index];
+      if (datumEquals(o, v)) continue;
+      // OVS logs a diff only for columns that can hold several elements.
+      const scalar = !c.type.value && c.type.max === 1;
+      const d = scalar ? v : datumDiff(o, v);
+      out[c.name] = datumToJson({ ...c.type, min: 0, max: Number.POSITIVE_INFINITY }, d);
+    } else {
+      if (datumEquals(v, defaultDatum(c.type))) continue;
+      out[c.name] = datumToJson(c.type, v);
+    }
+  }
+  return out;
+}
+
+function logRecord(changes: TxnChanges, dateMs: number): Record<string, unknown> | null {
+  const rec: Record<string, unknown> = { _date: dateMs };
+  let any = false;
+  for (const d of changes.rows) {
+    let value: unknown;
+    if (!d.new) value = null;
+    else {
+      value = persistentColumns(d.new, d.old);
+      if (d.old && Object.keys(value as object).length === 0) continue; // only ephemeral changes
+    }
+    let t = rec[d.table.name] as Record<string, unknown> | undefined;
+    if (!t) rec[d.table.name] = t = {};
+    t[d.uuid] = value;
+    any = true;
+  }
+  if (!any) return null;
+  if (changes.comment) rec._comment = changes.comment;
+  rec._is_diff = true;
+  return rec;
+}
