@@ -65,7 +65,7 @@ async function timed(ms: number, step: () => Promise<number>): Promise<number> {
 
 export const benchmarks: Figure[] = [
   {
-    name: "ovsdb-engine.transact_inmem_per_s",
+    name: "ovsdb.engine_transact_inmem_per_s",
     unit: "txn/s",
     async measure() {
       const db = Database.inMemory(schemaJson, { newUuid: uuid });
@@ -77,7 +77,7 @@ export const benchmarks: Figure[] = [
     },
   },
   {
-    name: "ovsdb-engine.add_br_inmem_per_s",
+    name: "ovsdb.engine_add_br_inmem_per_s",
     unit: "add+del/s",
     async measure() {
       const db = Database.inMemory(schemaJson, { newUuid: uuid });
@@ -99,7 +99,7 @@ export const benchmarks: Figure[] = [
     },
   },
   {
-    name: "ovsdb-engine.log_commit_seq_per_s",
+    name: "ovsdb.engine_log_commit_seq_per_s",
     unit: "txn/s",
     async measure() {
       const dir = mkdtempSync(join(tmpdir(), "ovsim-bench-"));
@@ -118,7 +118,7 @@ export const benchmarks: Figure[] = [
     },
   },
   {
-    name: "ovsdb-engine.log_commit_pipelined_per_s",
+    name: "ovsdb.engine_log_commit_pipelined_per_s",
     unit: "txn/s",
     async measure() {
       const dir = mkdtempSync(join(tmpdir(), "ovsim-bench-"));
@@ -137,7 +137,7 @@ export const benchmarks: Figure[] = [
     },
   },
   {
-    name: "ovsdb-engine.open_10k_records_ms",
+    name: "ovsdb.engine_open_10k_records_ms",
     unit: "ms",
     async measure() {
       const dir = mkdtempSync(join(tmpdir(), "ovsim-bench-"));
