@@ -4,12 +4,17 @@
  * datapath's set-field actions use them, and (slow path, for scale) buildFrame.
  */
 
-import { fixL4ForIpv4Addr, internetChecksum } from "../packet/checksum.js";
-import { buildFrame } from "../packet/frame-builder.js";
-import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_UDP } from "../packet/ipproto.js";
-import { Ipv4View } from "../packet/ipv4.js";
-import { Ipv6View } from "../packet/ipv6.js";
-import { UdpView } from "../packet/udp.js";
+import {
+  buildFrame,
+  fixL4ForIpv4Addr,
+  IPPROTO_FRAGMENT,
+  IPPROTO_HOPOPTS,
+  IPPROTO_UDP,
+  Ipv4View,
+  Ipv6View,
+  internetChecksum,
+  UdpView,
+} from "../packet/index.js";
 import { type Figure, rate } from "./harness.js";
 
 const BATCH = 32;

@@ -4,8 +4,7 @@
  * preallocated key, as the datapath's receive loop does. Reports millions of frames
  * per second on one core.
  */
-import { flowExtract } from "../packet/flow-extract.js";
-import { newFlowKey, newPacketLayers, W_TP } from "../packet/index.js";
+import { flowExtract, newFlowKey, newPacketLayers, W_TP } from "../packet/index.js";
 import { type Figure, rate } from "./harness.js";
 
 const FRAME_LEN = 64;

@@ -13,11 +13,12 @@
  * It does not filter, decode payloads or print timestamps.
  */
 import { once } from "node:events";
-import { flowExtract } from "../packet/flow-extract.js";
-import { formatMatch, OFPP_NONE } from "../packet/flow-format.js";
 import {
+  flowExtract,
+  formatMatch,
   newFlowKey,
   newPacketLayers,
+  OFPP_NONE,
   PcapFormatError,
   readPcap,
   W_IN_PORT,
