@@ -30,6 +30,31 @@ program
     return parsePcapCommand(files, process.stdout);
   });
 
+program
+  .command("ovsdb-server")
+  .description("serve OVSDB database files over JSON-RPC, as ovsdb-server(1)")
+  .argument("<dbfile...>", "database file(s) in OVS's standalone log format")
+  .option(
+    "--remote <remote>",
+    "listen on punix:PATH or ptcp:PORT[:ADDR] (repeatable; ADDR defaults to 127.0.0.1)",
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option("--schema <file>", "create a DBFILE that does not exist from this schema")
+  .action(async (dbFiles: string[], opts: { remote: string[]; schema?: string }) => {
+    const { ovsdbServerCommand } = await import("./ovsdb-server.js");
+    return ovsdbServerCommand(dbFiles, opts);
+  });
+
+program
+  .command("trace")
+  .description("run an ofproto/trace reference case and print its answer as JSON")
+  .requiredOption("--case <file>", "a case file in the ofproto-trace reference format")
+  .action(async (opts: { case: string }) => {
+    const { traceCommand } = await import("./trace.js");
+    return traceCommand(opts, process.stdout);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
