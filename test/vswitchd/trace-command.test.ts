@@ -1,19 +1,31 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { traceCommand } from "../../cli/trace.js";
 
+/** A published reference case from ../shared, or from the copy bundled with the tests. */
+function referenceCase(name: string): unknown {
+  const shared = new URL(
+    `../../../shared/reference/ofproto-trace/cases/${name}.json`,
+    import.meta.url,
+  );
+  if (existsSync(shared)) return JSON.parse(readFileSync(shared, "utf8"));
+  const bundled = JSON.parse(
+    readFileSync(new URL("./cases/reference-copy.json", import.meta.url), "utf8"),
+  ) as Array<{ name: string }>;
+  const found = bundled.find((c) => c.name === name);
+  if (!found)
+    throw new Error(`reference case ${name} is in neither ../shared nor the bundled copy`);
+  return found;
+}
+
 describe("ovsim trace --case", () => {
   it("prints one JSON object with the answer fields for a reference case", async () => {
-    const src = new URL(
-      "../../../shared/reference/ofproto-trace/cases/tunnel-pub-vxlan-out.json",
-      import.meta.url,
-    );
     const dir = mkdtempSync(join(tmpdir(), "ovsim-trace-"));
     const file = join(dir, "case.json");
-    writeFileSync(file, readFileSync(src));
+    writeFileSync(file, JSON.stringify(referenceCase("tunnel-pub-vxlan-out")));
     const out = new PassThrough();
     let text = "";
     out.on("data", (d: Buffer) => {
