@@ -13,10 +13,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { type Clock, Database } from "../ovsdb/database.js";
-import { serveDatabase } from "../ovsdb/served-db.js";
-import { type BoundRemote, OvsdbServer } from "../ovsdb/server.js";
-import { attachServerDatabase } from "../ovsdb/server-db.js";
+import {
+  attachServerDatabase,
+  type BoundRemote,
+  type Clock,
+  Database,
+  OvsdbServer,
+  serveDatabase,
+} from "../ovsdb/index.js";
 
 export interface OvsdbServerCommandOptions {
   remote: string[];

@@ -14,6 +14,9 @@
  *    until it passes or its timeout expires (timers come from `opts.clock`). It never
  *    rejects for a bad request; it rejects only on I/O failure, `close()`, or
  *    `opts.signal` abort (an `Error` named "AbortError").
+ *  - `execute(ops, opts, done)`: the same with a callback (the server's per-request
+ *    path); "in the log" means write(2) has returned: records of one tick go out in one
+ *    synchronous write (log.ts), so a SIGKILL after the reply loses nothing.
  *  - `onCommit(listener)`: called synchronously, in commit order, inside the commit and
  *    before the committing `transact` resolves, with a `CommittedTxn`: the txn id, and
  *    per changed row the full old and new row as RFC 7047 JSON (all columns, `_uuid` and
@@ -27,7 +30,6 @@
  * record is written, so an acknowledged transaction survives a crash of this process.
  * Does not: speak JSON-RPC, hold locks (the session's `holdsLock` answers `assert`).
  */
-import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseWhere } from "./condition.js";
 import {
@@ -52,6 +54,7 @@ import {
   type TxnChanges,
 } from "./transaction.js";
 import { ZERO_UUID } from "./types.js";
+import { randomUuid } from "./uuid.js";
 
 /** Time source and timers; the server/cli passes a real one, tests a virtual one. */
 export interface Clock {
@@ -69,7 +72,7 @@ export const NO_CLOCK: Clock = {
 
 export interface DatabaseOptions {
   clock?: Clock;
-  /** Source of random uuids (default node:crypto randomUUID). */
+  /** Source of random uuids (default uuid.ts randomUuid, flat version 4 strings). */
   newUuid?: () => string;
   /**
    * Compact the log when it exceeds both this many bytes and 4× the size of the live
@@ -108,6 +111,15 @@ interface Trigger {
   attempt(): void;
 }
 
+/** How `Database.execute` reports: an error, or the transaction's result array. */
+export type TransactDone = (err: Error | null, results?: unknown[]) => void;
+
+function abortError(): Error {
+  const err = new Error("transaction canceled");
+  err.name = "AbortError";
+  return err;
+}
+
 export class Database implements DbState {
   readonly name: string;
   readonly tables = new Map<string, Map<string, Row>>();
@@ -130,7 +142,7 @@ export class Database implements DbState {
   ) {
     this.name = schema.name;
     this.clock = opts.clock ?? NO_CLOCK;
-    this.newUuid = opts.newUuid ?? randomUUID;
+    this.newUuid = opts.newUuid ?? randomUuid;
     this.compactMinBytes = opts.compactMinBytes ?? 10 * 1024 * 1024;
     for (const [name, t] of schema.tables) {
       this.tables.set(name, new Map());
@@ -212,67 +224,102 @@ export class Database implements DbState {
   }
 
   transact(ops: readonly unknown[], opts: TransactOptions = {}): Promise<unknown[]> {
-    if (this.closed) return Promise.reject(new OvsdbError("I/O error", "database is closed"));
-    const start = this.clock.nowMs();
-    return new Promise<unknown[]>((resolve, reject) => {
-      let cancelTimer: (() => void) | null = null;
-      const trigger: Trigger = {
-        attempt: () => {
-          this.triggers.delete(trigger);
-          cancelTimer?.();
-          cancelTimer = null;
-          opts.signal?.removeEventListener("abort", onAbort);
-          if (this.closed) {
-            reject(new OvsdbError("I/O error", "database closed while the transaction waited"));
-            return;
-          }
-          let outcome: ReturnType<typeof executeTransaction>;
-          try {
-            outcome = executeTransaction(this, ops, {
-              newUuid: this.newUuid,
-              elapsedMs: this.clock.nowMs() - start,
-              holdsLock: opts.holdsLock,
-            });
-          } catch (e) {
-            reject(e);
-            return;
-          }
-          if (outcome.kind === "blocked") {
-            this.triggers.add(trigger);
-            cancelTimer = this.clock.setTimer(outcome.retryInMs, trigger.attempt);
-            opts.signal?.addEventListener("abort", onAbort, { once: true });
-            return;
-          }
-          const { results, changes } = outcome;
-          if (!changes) {
-            resolve(results);
-            return;
-          }
-          this.commit(changes).then(() => resolve(results), reject);
-        },
-      };
-      const onAbort = () => {
+    if (opts.signal?.aborted) return Promise.reject(abortError());
+    return new Promise<unknown[]>((resolve, reject) =>
+      this.execute(ops, opts, (err, results) => (err ? reject(err) : resolve(results!))),
+    );
+  }
+
+  /**
+   * `transact` with a callback instead of a promise (the server's path: no promise and
+   * no closure chain per request). `done` is called exactly once, with the results or
+   * with the error `transact` would reject with; for a committing transaction, from the
+   * log's group-commit flush once the record is written. `opts.signal` is read only
+   * if the request blocks in a `wait` (a request that can finish at once does), so a
+   * caller may create it on demand.
+   */
+  execute(ops: readonly unknown[], opts: TransactOptions, done: TransactDone): void {
+    if (this.closed) {
+      done(new OvsdbError("I/O error", "database is closed"));
+      return;
+    }
+    this.attempt(ops, opts, this.clock.nowMs(), done);
+  }
+
+  private attempt(
+    ops: readonly unknown[],
+    opts: TransactOptions,
+    start: number,
+    done: TransactDone,
+  ): void {
+    let outcome: ReturnType<typeof executeTransaction>;
+    try {
+      outcome = executeTransaction(this, ops, {
+        newUuid: this.newUuid,
+        elapsedMs: this.clock.nowMs() - start,
+        holdsLock: opts.holdsLock,
+      });
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    if (outcome.kind === "blocked") {
+      this.block(ops, opts, start, outcome.retryInMs, done);
+      return;
+    }
+    const { results, changes } = outcome;
+    if (!changes || changes.rows.length === 0) done(null, results);
+    else this.commit(changes, results, done);
+  }
+
+  /** Parks a request whose `wait` failed: re-run after each commit or at its deadline. */
+  private block(
+    ops: readonly unknown[],
+    opts: TransactOptions,
+    start: number,
+    retryInMs: number,
+    done: TransactDone,
+  ): void {
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      done(abortError());
+      return;
+    }
+    const trigger: Trigger = {
+      attempt: () => {
         this.triggers.delete(trigger);
-        cancelTimer?.();
-        const err = new Error("transaction canceled");
-        err.name = "AbortError";
-        reject(err);
-      };
-      if (opts.signal?.aborted) return onAbort();
-      trigger.attempt();
-    });
+        cancelTimer();
+        signal?.removeEventListener("abort", onAbort);
+        if (this.closed) {
+          done(new OvsdbError("I/O error", "database closed while the transaction waited"));
+          return;
+        }
+        this.attempt(ops, opts, start, done);
+      },
+    };
+    const onAbort = () => {
+      this.triggers.delete(trigger);
+      cancelTimer();
+      done(abortError());
+    };
+    this.triggers.add(trigger);
+    const cancelTimer = this.clock.setTimer(retryInMs, trigger.attempt);
+    signal?.addEventListener("abort", onAbort, { once: true });
   }
 
   /** Applies a precommitted change set, logs it, notifies, then retries blocked waits. */
-  private commit(changes: TxnChanges): Promise<void> {
-    if (changes.rows.length === 0) return Promise.resolve();
+  private commit(changes: TxnChanges, results: unknown[], done: TransactDone): void {
     const id = this.newUuid();
     const dateMs = this.clock.nowMs();
     for (const d of changes.rows) this.apply(d);
     this.lastTxnId = id;
-    const record = this.log ? logRecord(changes, dateMs) : null;
-    const written =
-      this.log && record ? this.log.append(record, changes.durable) : Promise.resolve();
+    const record = this.log ? logRecordText(changes, dateMs) : null;
+    // Appended before the listeners run, so the record joins this tick's group-commit
+    // write; the reply (`done`) waits for that write.
+    if (this.log && record)
+      this.log.appendText(record, changes.durable, (err) =>
+        err ? done(err) : done(null, results),
+      );
     const txn: CommittedTxn = {
       id,
       comment: changes.comment,
@@ -280,9 +327,10 @@ export class Database implements DbState {
       changes: changes.rows.map((d) => new LazyRowChange(d)),
     };
     for (const l of this.listeners) l(txn);
-    for (const t of [...this.triggers]) if (this.triggers.has(t)) t.attempt();
+    if (this.triggers.size)
+      for (const t of [...this.triggers]) if (this.triggers.has(t)) t.attempt();
     this.maybeCompact();
-    return written;
+    if (!(this.log && record)) done(null, results);
   }
 
   private apply(d: RowDelta): void {
@@ -510,23 +558,59 @@ function persistentColumns(row: Row, old: Row | null): Record<string, unknown> {
   return out;
 }
 
-function logRecord(changes: TxnChanges, dateMs: number): Record<string, unknown> | null {
-  const rec: Record<string, unknown> = { _date: dateMs };
-  let any = false;
+/**
+ * A transaction's log record as JSON text, written directly rather than built as an
+ * object and stringified (this runs once per commit, on the reply's critical path).
+ * Same text `JSON.stringify` gives for `{_date, <table>: {<uuid>: row|null}...,
+ * _comment?, _is_diff: true}`; null when only ephemeral columns changed. Table and
+ * column names are schema identifiers and uuids are hex, so they need no escaping.
+ */
+function logRecordText(changes: TxnChanges, dateMs: number): string | null {
+  const tables: string[] = [];
+  const parts: string[][] = [];
   for (const d of changes.rows) {
-    let value: unknown;
-    if (!d.new) value = null;
+    let value: string;
+    if (!d.new) value = "null";
     else {
-      value = persistentColumns(d.new, d.old);
-      if (d.old && Object.keys(value as object).length === 0) continue; // only ephemeral changes
+      value = persistentColumnsText(d.new, d.old);
+      if (d.old && value === "{}") continue; // only ephemeral changes
     }
-    let t = rec[d.table.name] as Record<string, unknown> | undefined;
-    if (!t) rec[d.table.name] = t = {};
-    t[d.uuid] = value;
-    any = true;
+    const name = d.table.name;
+    let i = tables.indexOf(name);
+    if (i < 0) {
+      i = tables.length;
+      tables.push(name);
+      parts.push([]);
+    }
+    parts[i]!.push(`"${d.uuid}":${value}`);
   }
-  if (!any) return null;
-  if (changes.comment) rec._comment = changes.comment;
-  rec._is_diff = true;
-  return rec;
+  if (!tables.length) return null;
+  let text = `{"_date":${JSON.stringify(dateMs)}`;
+  for (let i = 0; i < tables.length; i++) text += `,"${tables[i]}":{${parts[i]!.join(",")}}`;
+  if (changes.comment) text += `,"_comment":${JSON.stringify(changes.comment)}`;
+  return `${text},"_is_diff":true}`;
+}
+
+/** `persistentColumns(row, old)` as JSON text. */
+function persistentColumnsText(row: Row, old: Row | null): string {
+  let text = "";
+  for (const c of row.table.columnList) {
+    if (c.index < 2 || c.ephemeral) continue;
+    const v = row.values[c.index];
+    let json: unknown;
+    if (old) {
+      const o = old.values[c.index];
+      if (datumEquals(o, v)) continue;
+      const scalar = !c.type.value && c.type.max === 1;
+      json = datumToJson(
+        { ...c.type, min: 0, max: Number.POSITIVE_INFINITY },
+        scalar ? v : datumDiff(o, v),
+      );
+    } else {
+      if (datumEquals(v, defaultDatum(c.type))) continue;
+      json = datumToJson(c.type, v);
+    }
+    text += `${text ? "," : ""}"${c.name}":${JSON.stringify(json)}`;
+  }
+  return `{${text}}`;
 }

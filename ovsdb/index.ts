@@ -9,7 +9,8 @@
  * if every operation succeeds, the precommit checks run (references, garbage
  * collection, weak references, maxRows, indexes) and the resulting row changes are
  * applied in memory, handed to commit listeners (monitors), appended to the log
- * (log.ts, group commit, fsync when durable) and acknowledged. A blocked `wait` re-runs
+ * (log.ts: group commit, one synchronous write(2) per tick, fdatasync when durable)
+ * and acknowledged once written. A blocked `wait` re-runs
  * after each commit until its timeout. The server half (server.ts, session.ts,
  * monitor.ts, lock.ts, idl.ts, server-db.ts) speaks JSON-RPC over this API.
  *
@@ -57,6 +58,7 @@ export type {
   CommittedTxn,
   DatabaseOptions,
   RowChange,
+  TransactDone,
   TransactOptions,
 } from "./database.js";
 export { Database, NO_CLOCK, rowFromJson } from "./database.js";
@@ -76,6 +78,7 @@ export { LogError, OVSDB_ERROR_TAGS, OvsdbError, SchemaError } from "./errors.js
 export * from "./idl.js";
 export * from "./jsonrpc.js";
 export * from "./lock.js";
+export type { AppendDone } from "./log.js";
 export { encodeRecord, LogFile, parseLog } from "./log.js";
 export * from "./monitor.js";
 export type { Mutation, Mutator } from "./mutation.js";
@@ -93,3 +96,4 @@ export type { RowDelta, TxnChanges } from "./transaction.js";
 export { executeTransaction } from "./transaction.js";
 export type { Atom, AtomicType, BaseType, ColumnType, RefType } from "./types.js";
 export { atomFromJson, atomToJson, compareAtoms, defaultAtom, ZERO_UUID } from "./types.js";
+export { randomUuid } from "./uuid.js";

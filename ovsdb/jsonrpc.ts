@@ -284,6 +284,9 @@ export class JsonRpcConnection {
   >();
   private nextId = 1;
   private closed = false;
+  /** Messages queued this tick (see `sendRaw`), and their length in UTF-16 units. */
+  private outbox: string[] = [];
+  private outboxBytes = 0;
   private readonly maxBacklogBytes: number;
   /** Messages received and sent, for probes and statistics. */
   received = 0;
@@ -351,19 +354,35 @@ export class JsonRpcConnection {
   /** Sends a raw, already-encoded message. Returns false once closed. */
   sendRaw(text: string): boolean {
     if (this.closed) return false;
-    if (this.socket.writableLength > this.maxBacklogBytes) {
+    if (this.socket.writableLength + this.outboxBytes > this.maxBacklogBytes) {
       this.abort(
         new JsonRpcError(
           "OVSDB_JSONRPC_BACKLOG",
-          `Dropping connection: peer is not reading and ${this.socket.writableLength} bytes are queued (limit ${this.maxBacklogBytes})`,
+          `Dropping connection: peer is not reading and ${this.socket.writableLength + this.outboxBytes} bytes are queued (limit ${this.maxBacklogBytes})`,
         ),
       );
       return false;
     }
     this.sent++;
-    this.socket.write(text);
+    // Messages sent in one go (the replies of one group commit, a commit's updates)
+    // leave together in one write() instead of one each. A microtask, not nextTick:
+    // the log's group-commit flush (log.ts) is a microtask queued earlier in the same
+    // commit, so a commit's record is written before its updates and replies leave.
+    if (this.outbox.length === 0) queueMicrotask(this.flushOutbox);
+    this.outbox.push(text);
+    this.outboxBytes += text.length;
     return true;
   }
+
+  /** Writes what this tick's `sendRaw`s queued, as one string. */
+  private readonly flushOutbox = (): void => {
+    const n = this.outbox.length;
+    if (n === 0) return;
+    const text = n === 1 ? this.outbox[0]! : this.outbox.join("");
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (!this.socket.destroyed) this.socket.write(text);
+  };
 
   reply(id: Json, result: Json): void {
     this.sendRaw(encodeReply(id, result));
@@ -393,6 +412,7 @@ export class JsonRpcConnection {
   /** Closes after flushing what was written. */
   close(): void {
     if (this.closed) return;
+    this.flushOutbox();
     this.socket.end();
     this.finish(null);
   }
@@ -400,6 +420,8 @@ export class JsonRpcConnection {
   /** Closes at once because the peer misbehaved. */
   abort(error: JsonRpcError): void {
     if (this.closed) return;
+    // Replies already sent go out first, as they would have without corking.
+    this.flushOutbox();
     this.socket.destroy();
     this.finish(error);
   }

@@ -9,7 +9,7 @@
  * transformer and lets tests drive the server with a fake database.
  *
  * Promises: `onCommit` listeners run synchronously inside the commit, before the
- * committing `transact` resolves, with every changed row's full old/new JSON.
+ * committing `transact` calls back, with every changed row's full old/new JSON.
  */
 import type { Database } from "./database.js";
 import type { Json } from "./jsonrpc.js";
@@ -24,6 +24,8 @@ export interface TransactContext {
   signal?: AbortSignal;
 }
 
+export type TransactCallback = (err: Error | null, results?: Json[]) => void;
+
 export type CommitListener = (changes: readonly JsonRowChange[], txnId: string) => void;
 
 export interface ServedDb {
@@ -33,8 +35,12 @@ export interface ServedDb {
   schemaJson(): Json;
   /** Every row of a table as `[uuid, full row JSON]`, all columns incl. `_version`. */
   rows(table: string): Iterable<[string, JsonRow]>;
-  /** RFC 7047 `transact`: `ops` are the operations after the database name. */
-  transact(ops: Json[], ctx: TransactContext): Promise<Json[]>;
+  /**
+   * RFC 7047 `transact`: `ops` are the operations after the database name. `done` is
+   * called once, with the result array or the failure (a callback, not a promise: this
+   * is the server's per-request path).
+   */
+  transact(ops: Json[], ctx: TransactContext, done: TransactCallback): void;
   /** Compiles a monitor_cond "where" array; throws the engine's `OvsdbError` on bad syntax. */
   compileCondition(table: string, where: Json): RowMatcher;
   onCommit(listener: CommitListener): () => void;
@@ -51,11 +57,10 @@ export function serveDatabase(db: Database): ServedDb {
     *rows(table: string): Iterable<[string, JsonRow]> {
       for (const row of db.rows(table)) yield [row.uuid, db.rowToJson(table, row) as JsonRow];
     },
-    transact: (ops, ctx) =>
-      db.transact(ops, {
-        holdsLock: (name) => ctx.isLockOwner(name),
-        signal: ctx.signal,
-      }) as Promise<Json[]>,
+    // `ctx` has the shape of the engine's TransactOptions' needs; adapt it lazily so
+    // that a context whose `signal` is made on demand is not asked for it up front.
+    transact: (ops, ctx, done) =>
+      db.execute(ops, new EngineOptions(ctx), done as (err: Error | null, r?: unknown[]) => void),
     compileCondition: (table, where) => {
       const match = db.compileCondition(table, where);
       return (row) => match(row);
@@ -66,4 +71,13 @@ export function serveDatabase(db: Database): ServedDb {
       return db.lastTxnId;
     },
   };
+}
+
+/** The engine's TransactOptions over a server TransactContext, read on demand. */
+class EngineOptions {
+  constructor(private readonly ctx: TransactContext) {}
+  get signal(): AbortSignal | undefined {
+    return this.ctx.signal;
+  }
+  holdsLock = (name: string): boolean => this.ctx.isLockOwner(name);
 }

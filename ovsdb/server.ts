@@ -39,7 +39,7 @@ import {
   type MonitorVersion,
   type TableMonitor,
 } from "./monitor.js";
-import type { ServedDb } from "./served-db.js";
+import type { ServedDb, TransactContext } from "./served-db.js";
 import { JsonRpcError, RemoteSyntaxError } from "./server-errors.js";
 import { type MethodHandler, Session } from "./session.js";
 import { type ColumnType, UUID_RE, ZERO_UUID } from "./types.js";
@@ -104,10 +104,7 @@ export class OvsdbServer {
   private readonly historyLimit: number;
   private readonly generatedServerId: string;
   /** Pending transact request ids per session, for "duplicate request ID" and cancel. */
-  private readonly pending = new WeakMap<
-    Session,
-    Map<string, { canceled: boolean; abort: AbortController }>
-  >();
+  private readonly pending = new WeakMap<Session, Map<string | number, PendingTransact>>();
   /** Called when a database is added or removed (server-db.ts keeps `_Server` current). */
   onDatabasesChanged: (() => void) | null = null;
 
@@ -172,7 +169,10 @@ export class OvsdbServer {
     const entry = this.dbs.get(db);
     if (!entry) return;
     entry.history.push({ txnId, changes });
-    if (entry.history.length > this.historyLimit) entry.history.shift();
+    // Trimmed in bulk (amortised O(1) per commit); `resume` looks at the last
+    // `historyLimit` entries only.
+    if (entry.history.length >= 2 * this.historyLimit)
+      entry.history.splice(0, entry.history.length - this.historyLimit);
     for (const s of this.sessions) s.deliver(db, changes, txnId);
   }
 
@@ -260,10 +260,7 @@ export class OvsdbServer {
     this.locks.releaseAll(s);
     s.monitors.clear();
     // A blocked `wait` of a client that went away must not stay queued forever.
-    for (const state of this.pending.get(s)?.values() ?? []) {
-      state.canceled = true;
-      state.abort.abort();
-    }
+    for (const state of this.pending.get(s)?.values() ?? []) state.cancel();
   }
 
   get sessionCount(): number {
@@ -332,21 +329,14 @@ export class OvsdbServer {
       session.conn.replyError(req.id, "unknown method");
       return;
     }
-    let result: Json | Promise<Json>;
+    let result: Json | symbol;
     try {
       result = handler.call(this, session, req);
     } catch (err) {
       this.replyFailure(session, req, err);
       return;
     }
-    if (result instanceof Promise) {
-      result.then(
-        (r) => session.conn.reply(req.id, r),
-        (err) => this.replyFailure(session, req, err),
-      );
-      return;
-    }
-    session.conn.reply(req.id, result);
+    if (typeof result !== "symbol") session.conn.reply(req.id, result);
   }
 
   private replyFailure(session: Session, req: JsonRpcRequest, err: unknown): void {
@@ -399,10 +389,11 @@ export class OvsdbServer {
     return {};
   }
 
-  async transact(s: Session, req: JsonRpcRequest): Promise<Json> {
+  /** Replies by itself once the commit is in the log (see `handle`). */
+  transact(s: Session, req: JsonRpcRequest): Json | typeof DEFERRED {
     const entry = this.lookupDb(req);
     const pending = this.pending.get(s)!;
-    const key = JSON.stringify(req.id);
+    const key = requestKey(req.id);
     if (pending.has(key)) throw new BareError("duplicate request ID");
     let ops = req.params.slice(1);
     // A write to a reserved database fails at that operation, as in ovsdb-server: the
@@ -426,35 +417,25 @@ export class OvsdbServer {
         if (ops.length === 0) return refused;
       }
     }
-    const state = { canceled: false, abort: new AbortController() };
+    const state = new PendingTransact(this.locks, s);
     pending.set(key, state);
-    try {
-      const result = await entry.db
-        .transact(ops, {
-          isLockOwner: (name) => this.locks.isOwner(name, s),
-          signal: state.abort.signal,
-        })
-        .catch((err: unknown) => {
-          if (state.canceled) throw new CanceledError();
-          throw err;
-        });
-      if (state.canceled) throw new CanceledError();
-      if (refused) {
-        const failed = result.some((r) => r !== null && typeof r === "object" && "error" in r);
-        return failed ? result : [...result, ...refused];
-      }
-      return result as Json;
-    } finally {
+    entry.db.transact(ops, state, (err, result) => {
       pending.delete(key);
-    }
+      if (state.canceled) this.replyFailure(s, req, new CanceledError());
+      else if (err) this.replyFailure(s, req, err);
+      else if (refused) {
+        const failed = result!.some((r) => r !== null && typeof r === "object" && "error" in r);
+        s.conn.reply(req.id, failed ? result! : [...result!, ...refused]);
+      } else s.conn.reply(req.id, result!);
+    });
+    return DEFERRED;
   }
 
   private cancel(s: Session, params: Json[]): void {
     if (params.length !== 1) return;
-    const state = this.pending.get(s)?.get(JSON.stringify(params[0]));
+    const state = this.pending.get(s)?.get(requestKey(params[0]!));
     if (!state || state.canceled) return;
-    state.canceled = true;
-    state.abort.abort();
+    state.cancel();
   }
 
   monitor(s: Session, req: JsonRpcRequest): Json {
@@ -500,7 +481,10 @@ export class OvsdbServer {
     const last = entry.db.lastTxnId;
     if (since !== ZERO_UUID) {
       if (since === last) return [true, last, {}];
-      const at = entry.history.findIndex((h) => h.txnId === since);
+      let at = -1;
+      const oldest = Math.max(0, entry.history.length - this.historyLimit);
+      for (let i = entry.history.length - 1; i >= oldest && at < 0; i--)
+        if (entry.history[i]!.txnId === since) at = i;
       if (at >= 0) {
         const changes = collapseChanges(entry.history.slice(at + 1).map((h) => h.changes));
         return [true, last, monitor.updates(changes) ?? {}];
@@ -610,6 +594,38 @@ export class OvsdbServer {
     this.locks.release(name, s);
     s.locks.delete(name);
     return {};
+  }
+}
+
+/** A handler's return value meaning "I reply myself, later". */
+const DEFERRED: unique symbol = Symbol("deferred reply");
+
+/** Key of a request id in a session's pending map: numbers as is, anything else as JSON. */
+function requestKey(id: Json): string | number {
+  return typeof id === "number" ? id : JSON.stringify(id);
+}
+
+/**
+ * A `transact` in progress: the context it runs with (lock ownership for `assert`, a
+ * cancel signal made only if the request blocks in `wait` and so can be canceled).
+ */
+class PendingTransact implements TransactContext {
+  canceled = false;
+  private abort: AbortController | null = null;
+  constructor(
+    private readonly locks: LockTable,
+    private readonly session: Session,
+  ) {}
+  isLockOwner(name: string): boolean {
+    return this.locks.isOwner(name, this.session);
+  }
+  get signal(): AbortSignal {
+    this.abort ??= new AbortController();
+    return this.abort.signal;
+  }
+  cancel(): void {
+    this.canceled = true;
+    this.abort?.abort();
   }
 }
 

@@ -93,5 +93,8 @@ export class Session implements LockNotifier {
   }
 }
 
-/** A request handler in the server's dispatch table. */
-export type MethodHandler = (session: Session, req: JsonRpcRequest) => Json | Promise<Json>;
+/**
+ * A request handler in the server's dispatch table: returns the result, or a symbol
+ * (server.ts's DEFERRED) when it replies by itself later.
+ */
+export type MethodHandler = (session: Session, req: JsonRpcRequest) => Json | symbol;

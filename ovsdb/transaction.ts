@@ -29,7 +29,7 @@ import { compareDatums, Datum, datumSubtract, datumToJson } from "./datum.js";
 import { OvsdbError, syntaxError } from "./errors.js";
 import { applyMutations, parseMutations } from "./mutation.js";
 import { parseRowJson, Row, type RowJson, rowToJson } from "./row.js";
-import type { DatabaseSchema, TableSchema } from "./schema.js";
+import type { ColumnSchema, DatabaseSchema, TableSchema } from "./schema.js";
 import { atomToText, compareAtoms, type SymbolTable, UUID_RE } from "./types.js";
 
 /** Committed contents: table name → (uuid → row), plus strong reference counts. */
@@ -255,7 +255,10 @@ const OPERATIONS = {
     // ovsdb-server ignores _uuid and _version in an inserted row.
     values.delete(0);
     values.delete(1);
-    x.overlay.put(Row.create(t, uuid, uuid).with(values));
+    const row = Row.create(t, uuid, uuid);
+    const vals = row.values as Datum[];
+    for (const [i, d] of values) vals[i] = d;
+    x.overlay.put(row);
     return { uuid: ["uuid", uuid] };
   },
 
@@ -411,12 +414,22 @@ function hasType(v: unknown, t: MemberType): boolean {
   }
 }
 
+const SPEC_ENTRIES = new WeakMap<object, [string, readonly [MemberType, boolean]][]>();
+
+function specEntries(
+  spec: Record<string, readonly [MemberType, boolean]>,
+): [string, readonly [MemberType, boolean]][] {
+  let e = SPEC_ENTRIES.get(spec);
+  if (!e) SPEC_ENTRIES.set(spec, (e = Object.entries(spec)));
+  return e;
+}
+
 /** ovsdb_parser's checks: required members present, types right, nothing extra. */
 function checkMembers(
   op: Record<string, unknown>,
   spec: Record<string, readonly [MemberType, boolean]>,
 ): string | null {
-  for (const [member, [type, required]] of Object.entries(spec)) {
+  for (const [member, [type, required]] of specEntries(spec)) {
     const v = op[member];
     if (v === undefined) {
       if (required) return `Required '${member}' member is missing.`;
@@ -486,6 +499,53 @@ export function executeTransaction(
   }
 }
 
+/**
+ * Per-table facts precommit asks for on every transaction, computed once per schema
+ * table: the columns that hold references at all, and the columns with weak ones.
+ */
+interface TableRefs {
+  readonly refCols: readonly ColumnSchema[];
+  readonly weakCols: readonly ColumnSchema[];
+  /** Tables the weak columns point into. */
+  readonly weakTargets: readonly string[];
+}
+
+const TABLE_REFS = new WeakMap<TableSchema, TableRefs>();
+
+function refsOf(t: TableSchema): TableRefs {
+  let r = TABLE_REFS.get(t);
+  if (!r) {
+    const refCols = t.columnList.filter((c) => c.type.key.refTable || c.type.value?.refTable);
+    const weakCols = refCols.filter(
+      (c) =>
+        (c.type.key.refTable && c.type.key.refType === "weak") ||
+        (c.type.value?.refTable && c.type.value.refType === "weak"),
+    );
+    const weakTargets = new Set<string>();
+    for (const c of weakCols) {
+      if (c.type.key.refType === "weak" && c.type.key.refTable)
+        weakTargets.add(c.type.key.refTable);
+      if (c.type.value?.refType === "weak" && c.type.value.refTable)
+        weakTargets.add(c.type.value.refTable);
+    }
+    r = { refCols, weakCols, weakTargets: [...weakTargets] };
+    TABLE_REFS.set(t, r);
+  }
+  return r;
+}
+
+/** Tables of a schema that have weak-reference columns (usually few or none). */
+const WEAK_TABLES = new WeakMap<DatabaseSchema, readonly TableSchema[]>();
+
+function weakTablesOf(schema: DatabaseSchema): readonly TableSchema[] {
+  let w = WEAK_TABLES.get(schema);
+  if (!w) {
+    w = [...schema.tables.values()].filter((t) => refsOf(t).weakCols.length > 0);
+    WEAK_TABLES.set(schema, w);
+  }
+  return w;
+}
+
 /** Strong references made by `row`: target table → uuids (with multiplicity). */
 function forEachRef(
   row: Row,
@@ -494,7 +554,7 @@ function forEachRef(
   /** Skip columns whose datum is the same object in this row (unchanged by the txn). */
   unchangedIn?: Row | null,
 ): void {
-  for (const c of row.table.columnList) {
+  for (const c of refsOf(row.table).refCols) {
     const d = row.values[c.index];
     if (unchangedIn && unchangedIn.values[c.index] === d) continue;
     const k = c.type.key;
@@ -519,7 +579,7 @@ export function forEachRefChange(
   strong: boolean,
   fn: (table: string, uuid: string, col: string, delta: number) => void,
 ): void {
-  for (const c of table.columnList) {
+  for (const c of refsOf(table).refCols) {
     const a = old?.values[c.index];
     const b = neu?.values[c.index];
     if (a === b) continue;
@@ -573,12 +633,17 @@ function precommit(x: Executor): RowDelta[] {
   const schema = state.schema;
 
   // Reference-count deltas of the touched rows (update_ref_counts()).
-  const counts = new Map<string, number>();
-  const countOf = (u: string) => counts.get(u) ?? state.refCounts.get(u) ?? 0;
-  const bump = (u: string, by: number) => counts.set(u, countOf(u) + by);
+  // Made on the first change: most transactions touch no references at all.
+  let counts: Map<string, number> | null = null;
+  const countOf = (u: string) => counts?.get(u) ?? state.refCounts.get(u) ?? 0;
+  const bump = (u: string, by: number) => {
+    const n = countOf(u) + by;
+    (counts ??= new Map()).set(u, n);
+  };
   // Rows that lost a reference: only they (and touched rows) can become garbage.
   const dropped: [string, string][] = [];
   for (const [table, rows] of overlay.touched) {
+    if (!refsOf(schema.tables.get(table)!).refCols.length) continue;
     for (const [uuid, old] of rows) {
       // Like OVS, only references the transaction changed adjust reference counts.
       const neu = overlay.get(table, uuid) ?? null;
@@ -589,6 +654,7 @@ function precommit(x: Executor): RowDelta[] {
     }
   }
   for (const [table, rows] of overlay.touched) {
+    if (!refsOf(schema.tables.get(table)!).refCols.length) continue;
     for (const [uuid, old] of rows) {
       const neu = overlay.get(table, uuid);
       if (!neu) continue;
@@ -605,7 +671,7 @@ function precommit(x: Executor): RowDelta[] {
   }
   for (const [table, rows] of overlay.touched) {
     for (const [uuid, old] of rows) {
-      if (old && !overlay.get(table, uuid) && countOf(uuid) > 0)
+      if (old && countOf(uuid) > 0 && !overlay.get(table, uuid))
         throw new OvsdbError(
           "referential integrity violation",
           `cannot delete ${table} row ${uuid} because of ${countOf(uuid)} remaining reference(s)`,
@@ -615,8 +681,10 @@ function precommit(x: Executor): RowDelta[] {
 
   // Garbage collection of unreferenced non-root rows (collect_garbage()), cascading.
   const candidates: [string, string][] = [];
-  for (const [table, rows] of overlay.touched)
+  for (const [table, rows] of overlay.touched) {
+    if (schema.tables.get(table)!.isRoot) continue;
     for (const uuid of rows.keys()) candidates.push([table, uuid]);
+  }
   for (const d of dropped) candidates.push(d);
   while (candidates.length) {
     const [table, uuid] = candidates.pop()!;
@@ -632,18 +700,10 @@ function precommit(x: Executor): RowDelta[] {
   }
 
   // Weak references to rows that no longer exist are dropped (assess_weak_refs()).
-  for (const t of schema.tables.values()) {
-    const weakCols = t.columnList.filter(
-      (c) =>
-        (c.type.key.refTable && c.type.key.refType === "weak") ||
-        (c.type.value?.refTable && c.type.value.refType === "weak"),
-    );
-    if (!weakCols.length) continue;
-    const targetsChanged = weakCols.some(
-      (c) =>
-        overlay.touched.has(c.type.key.refTable ?? "") ||
-        overlay.touched.has(c.type.value?.refTable ?? ""),
-    );
+  for (const t of weakTablesOf(schema)) {
+    const { weakCols, weakTargets } = refsOf(t);
+    const targetsChanged = weakTargets.some((target) => overlay.touched.has(target));
+    if (!targetsChanged && !overlay.touched.has(t.name)) continue;
     const rows = targetsChanged
       ? [...overlay.rows(t.name)]
       : [...(overlay.touched.get(t.name)?.keys() ?? [])]
@@ -676,6 +736,7 @@ function precommit(x: Executor): RowDelta[] {
   // maxRows (check_max_rows()).
   for (const table of overlay.touched.keys()) {
     const t = schema.tables.get(table)!;
+    if (t.maxRows === Number.POSITIVE_INFINITY) continue;
     const n = overlay.size(table);
     if (n > t.maxRows)
       throw new OvsdbError(
@@ -689,6 +750,7 @@ function precommit(x: Executor): RowDelta[] {
   // other written rows and with the committed row (if any) holding the same key.
   for (const [table, touched] of overlay.touched) {
     const t = schema.tables.get(table)!;
+    if (!t.indexes.length) continue;
     t.indexes.forEach((ix, ixNo) => {
       const cols = ix.map((c) => t.columns.get(c)!.index);
       const seen = new Map<string, Row>();
@@ -742,7 +804,11 @@ function precommit(x: Executor): RowDelta[] {
           if (compareDatums(old.values[i], neu.values[i]) !== 0) changed = true;
         if (!changed) continue;
       }
-      if (neu) neu = neu.with(new Map([[1, Datum.scalar(x.ctx.newUuid())]]));
+      if (neu) {
+        const values = neu.values.slice();
+        values[1] = Datum.scalar(x.ctx.newUuid());
+        neu = new Row(t, values);
+      }
       out.push({ table: t, uuid, old, new: neu });
     }
   }

@@ -7,9 +7,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../ovsdb/database.js";
-import { Idl } from "../../ovsdb/idl.js";
-import { parseSchema } from "../../ovsdb/schema.js";
+import { type Database, Idl, parseSchema } from "../../ovsdb/index.js";
 import { startServer, type TestServer, vswitchSchemaJson } from "../ovsdb/fixtures.js";
 
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { Database, encodeRecord, parseLog } from "../../ovsdb/index.js";
+import { Database, encodeRecord, LogFile, parseLog, randomUuid } from "../../ovsdb/index.js";
 import { ManualClock, seqUuids, testSchema } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -280,6 +280,62 @@ describe("group commit and durability", () => {
     const present = new Set([...again.rows("Pair")].map((r) => r.get("a").atom));
     for (const n of acked) expect(present.has(n)).toBe(true);
     await again.close();
+  });
+});
+
+describe("LogFile group commit", () => {
+  it("writes the records appended in one tick together, after the tick, before any acknowledgement", async () => {
+    const path = tmp();
+    const log = await LogFile.create(path, [{ schema: 1 }]);
+    const before = statSync(path).size;
+    const seen: { n: number; size: number; records: number }[] = [];
+    for (let n = 0; n < 5; n++)
+      log.appendText(JSON.stringify({ n }), false, (err) => {
+        expect(err).toBeNull();
+        seen.push({ n, size: statSync(path).size, records: records(path).length });
+      });
+    // Nothing is written while the appending code still runs.
+    expect(statSync(path).size).toBe(before);
+    await log.drain();
+    const after = statSync(path).size;
+    expect(after).toBeGreaterThan(before);
+    // Every acknowledgement saw all five records already in the file: one write.
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((n) => ({ n, size: after, records: 6 })));
+    await log.close();
+  });
+
+  it("acknowledges a later plain batch only after an earlier durable batch has synced", async () => {
+    const path = tmp();
+    const log = await LogFile.create(path, [{ schema: 1 }]);
+    const order: string[] = [];
+    log.appendText('{"a":1}', true, () => order.push("durable"));
+    await Promise.resolve();
+    log.appendText('{"a":2}', false, () => order.push("plain"));
+    await log.drain();
+    expect(order).toEqual(["durable", "plain"]);
+    expect(records(path)).toHaveLength(3);
+    await log.close();
+  });
+
+  it("refuses appends after close with a LogError", async () => {
+    const log = await LogFile.create(tmp(), [{ schema: 1 }]);
+    await log.close();
+    const errors: unknown[] = [];
+    log.appendText("{}", false, (err) => errors.push(err));
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/log is closed/);
+  });
+});
+
+describe("randomUuid", () => {
+  it("gives distinct lower-case version 4 uuids", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const u = randomUuid();
+      expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(u);
+    }
+    expect(seen.size).toBe(2000);
   });
 });
 
