@@ -9,8 +9,8 @@
  * length, UDP length and checksum) are left as written (normally 0) for the overlay's
  * tnl_push hook to fill, as OVS fills them at push time.
  *
- * Supported: Ethernet, then IPv4 or IPv6, then UDP with VXLAN or Geneve (without
- * options), or GRE (flags, proto, key). Anything else is rejected, naming the part.
+ * Supported: Ethernet, then IPv4 or IPv6, then UDP with VXLAN or Geneve (with its
+ * option TLVs), or GRE (flags, proto, csum, key, seq). Anything else is rejected, naming the part.
  */
 import { parseIpv4, parseIpv6, parseMac } from "../packet/index.js";
 import { DATAPATH_ERROR_CODES, OdpParseError } from "./errors.js";
@@ -110,21 +110,59 @@ export function buildTnlPushHeader(headerText: string, size: number, type: numbe
       put(4, (num(tnl.f, "vni", 0xffffff) << 8) >>> 0);
     } else {
       if (tnl?.name !== "geneve") fail("type=5 needs geneve(...)");
-      if (/options/.test(tnl.raw)) fail("Geneve options are not supported");
-      const flags = (tnl.raw.includes("oam") ? 0x80 : 0) | (tnl.raw.includes("crit") ? 0x40 : 0);
-      put(1, 0);
+      // Options as lib/odp-util.c format_geneve_opts prints them:
+      // options({class=0x102,type=0x80,len=4,0xdeadbeef},...), len in bytes.
+      const opts = /,options\((.*)\)$/.exec(tnl.raw);
+      const head = opts ? tnl.raw.slice(0, opts.index) : tnl.raw;
+      const tlvs: { cls: number; type: number; data: string }[] = [];
+      if (opts) {
+        const re = /\{class=(0x[0-9a-f]+),type=(0x[0-9a-f]+),len=(\d+)(?:,0x([0-9a-f]*))?\}(,|$)/gy;
+        for (let m = re.exec(opts[1]); m; m = re.exec(opts[1])) {
+          const len = Number(m[3]);
+          const data = m[4] ?? "";
+          if (len % 4 !== 0 || len > 124 || data.length !== len * 2)
+            fail(
+              `Geneve option len=${len} needs a multiple of 4 up to 124 and that many data bytes`,
+            );
+          tlvs.push({ cls: parseUint(m[1], 0xffff)!, type: parseUint(m[2], 0xff)!, data });
+          if (re.lastIndex === opts[1].length) break;
+        }
+        if (re.lastIndex !== opts[1].length)
+          fail("Geneve options must read {class=0x..,type=0x..,len=N,0x<data>},...");
+      }
+      const optLen = tlvs.reduce((n, t) => n + 4 + t.data.length / 2, 0);
+      if (optLen > 252) fail(`Geneve options take ${optLen} bytes, at most 252`);
+      const flags = (/\boam\b/.test(head) ? 0x80 : 0) | (/\bcrit\b/.test(head) ? 0x40 : 0);
+      put(1, optLen / 4);
       put(1, flags);
       put(2, 0x6558);
-      put(4, (num(tnl.f, "vni", 0xffffff) << 8) >>> 0);
+      put(4, (num(fields(head), "vni", 0xffffff) << 8) >>> 0);
+      for (const t of tlvs) {
+        put(2, t.cls);
+        put(1, t.type);
+        put(1, t.data.length / 8);
+        for (let i = 0; i < t.data.length; i += 2)
+          put(1, Number.parseInt(t.data.slice(i, i + 2), 16));
+      }
     }
   } else if (type === OVS_VPORT_TYPE_GRE) {
     const gre = l4;
     if (gre?.name !== "gre") fail("type=3 needs gre(...)");
-    const m = /^\(flags=(0x[0-9a-f]+),proto=(0x[0-9a-f]+)\)(?:,key=(0x[0-9a-f]+))?/.exec(gre.raw);
-    if (!m) fail("gre needs (flags=..,proto=..)[,key=..]");
+    // As format_odp_tnl_push_header prints it: the optional words follow in wire order
+    // (RFC 2890: checksum+reserved1, key, sequence number).
+    const m =
+      /^\(flags=(0x[0-9a-f]+),proto=(0x[0-9a-f]+)\)(?:,csum=(0x[0-9a-f]+))?(?:,key=(0x[0-9a-f]+))?(?:,seq=(0x[0-9a-f]+))?$/.exec(
+        gre.raw,
+      );
+    if (!m) fail("gre needs (flags=..,proto=..)[,csum=..][,key=..][,seq=..]");
     put(2, parseUint(m![1], 0xffff)!);
     put(2, parseUint(m![2], 0xffff)!);
-    if (m![3] !== undefined) put(4, parseUint(m![3])!);
+    if (m![3] !== undefined) {
+      put(2, parseUint(m![3], 0xffff)!);
+      put(2, 0);
+    }
+    if (m![4] !== undefined) put(4, parseUint(m![4])!);
+    if (m![5] !== undefined) put(4, parseUint(m![5])!);
   } else {
     fail(`tunnel type ${type} is not supported (use 3 GRE, 4 VXLAN or 5 Geneve)`);
   }

@@ -38,8 +38,11 @@ export function parseIpv4Text(text: string): number {
 export class RouteTable {
   private routes: Route[] = [];
 
-  /** `ovs/route/add ip/plen dev [gw]`. Replaces a route to the same prefix. */
-  add(prefixText: string, dev: string, gwText?: string, src = 0): void {
+  /**
+   * `ovs/route/add ip/plen dev [gw]`. Replaces a route to the same prefix. `user`
+   * false marks a route learnt from the host's own interfaces ("Cached:").
+   */
+  add(prefixText: string, dev: string, gwText?: string, src = 0, user = true): void {
     const [ip, len] = prefixText.split("/");
     const plen = len === undefined ? 32 : Number(len);
     if (!Number.isInteger(plen) || plen < 0 || plen > 32)
@@ -47,7 +50,7 @@ export class RouteTable {
     const prefix = (parseIpv4Text(ip!) & maskOf(plen)) >>> 0;
     const gw = gwText ? parseIpv4Text(gwText) : 0;
     this.routes = this.routes.filter((r) => !(r.prefix === prefix && r.plen === plen));
-    this.routes.push({ prefix, plen, dev, gw, src, user: true });
+    this.routes.push({ prefix, plen, dev, gw, src, user });
   }
 
   delete(prefixText: string): boolean {

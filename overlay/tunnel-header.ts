@@ -3,13 +3,27 @@
  * action carries them, printed the way lib/odp-util.c `format_odp_tnl_push_header`
  * prints them: `header(size=50,type=4,eth(...),ipv4(...),udp(...),vxlan(...))`.
  *
- * It builds text for translation and traces; encapsulating packets is the datapath's.
+ * It builds the text for translation and traces. The bytes come from one place, the
+ * datapath's parser of that text (datapath/tnl-push-header.ts): encodeTunnelHeader
+ * prints, then parses, so text and bytes cannot disagree. Filling the per-packet
+ * fields (lengths, checksums, UDP source port) is the tnl_push hook's (tunnel-stack.ts).
  */
+import {
+  buildTnlPushHeader,
+  OVS_VPORT_TYPE_GENEVE,
+  OVS_VPORT_TYPE_GRE,
+  OVS_VPORT_TYPE_VXLAN,
+} from "../datapath/index.js";
+import { internetChecksum } from "../packet/index.js";
 
 export type TunnelType = "vxlan" | "gre" | "geneve";
 
 /** OVS_VPORT_TYPE_* numbers, as the header's `type=` prints them. */
-export const VPORT_TYPE: Readonly<Record<TunnelType, number>> = { gre: 3, vxlan: 4, geneve: 5 };
+export const VPORT_TYPE: Readonly<Record<TunnelType, number>> = {
+  gre: OVS_VPORT_TYPE_GRE,
+  vxlan: OVS_VPORT_TYPE_VXLAN,
+  geneve: OVS_VPORT_TYPE_GENEVE,
+};
 
 export interface TunnelHeaderParams {
   readonly type: TunnelType;
@@ -56,84 +70,16 @@ export function formatTunnelHeader(p: TunnelHeaderParams): string {
   return `header(size=50,type=${VPORT_TYPE[p.type]},${eth},${ip},${udp},${inner})`;
 }
 
-function macBytes(text: string, out: Uint8Array, off: number): void {
-  const parts = text.split(":");
-  for (let i = 0; i < 6; i++) out[off + i] = Number.parseInt(parts[i] ?? "0", 16);
-}
-
-function ipBytes(text: string, out: Uint8Array, off: number): void {
-  const parts = text.split(".");
-  for (let i = 0; i < 4; i++) out[off + i] = Number(parts[i] ?? 0);
-}
-
-/** RFC 791 header checksum over `len` bytes at `off`. */
-function ipChecksum(b: Uint8Array, off: number, len: number): number {
-  let sum = 0;
-  for (let i = 0; i < len; i += 2) sum += (b[off + i]! << 8) | b[off + i + 1]!;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
 /**
- * The outer header bytes tnl_push prepends (what `header(...)` describes): Ethernet,
- * IPv4 (RFC 791, checksum filled, total length left 0 for the datapath to fix per
- * packet, as OVS's template does), then UDP + VXLAN (RFC 7348) / Geneve (RFC 8926),
- * or GRE (RFC 2890) with its optional checksum and key words.
+ * The outer header bytes tnl_push prepends (what `header(...)` describes), built by
+ * the datapath's tnl_push parser from the printed text, with the IPv4 header checksum
+ * of the template (total length 0) filled as OVS's netdev_tnl_ip_build_header does.
  */
 export function encodeTunnelHeader(p: TunnelHeaderParams): Uint8Array {
-  const isGre = p.type === "gre";
-  const greLen = 4 + (p.csum ? 4 : 0) + (p.key !== undefined ? 4 : 0);
-  const size = 14 + 20 + (isGre ? greLen : 16);
-  const b = new Uint8Array(size);
-  macBytes(p.ethDst, b, 0);
-  macBytes(p.ethSrc, b, 6);
-  b[12] = 0x08;
-  b[13] = 0x00;
-  const ip = 14;
-  b[ip] = 0x45;
-  b[ip + 1] = p.tos;
-  if (p.df) b[ip + 6] = 0x40;
-  b[ip + 8] = p.ttl;
-  b[ip + 9] = isGre ? 47 : 17;
-  ipBytes(p.ipSrc, b, ip + 12);
-  ipBytes(p.ipDst, b, ip + 16);
-  const csum = ipChecksum(b, ip, 20);
-  b[ip + 10] = csum >>> 8;
-  b[ip + 11] = csum & 0xff;
-  const l4 = ip + 20;
-  const vni = Number((p.key ?? 0n) & 0xffffffn);
-  if (isGre) {
-    let flags = 0;
-    if (p.csum) flags |= 0x8000;
-    if (p.key !== undefined) flags |= 0x2000;
-    b[l4] = flags >>> 8;
-    b[l4 + 1] = flags & 0xff;
-    b[l4 + 2] = 0x65;
-    b[l4 + 3] = 0x58;
-    if (p.key !== undefined) {
-      const k = Number(p.key & 0xffffffffn);
-      const at = l4 + 4 + (p.csum ? 4 : 0);
-      b[at] = k >>> 24;
-      b[at + 1] = (k >>> 16) & 0xff;
-      b[at + 2] = (k >>> 8) & 0xff;
-      b[at + 3] = k & 0xff;
-    }
-    return b;
-  }
-  b[l4 + 2] = p.dstPort >>> 8;
-  b[l4 + 3] = p.dstPort & 0xff;
-  if (p.csum) {
-    b[l4 + 6] = 0xff;
-    b[l4 + 7] = 0xff;
-  }
-  const t = l4 + 8;
-  if (p.type === "vxlan") b[t] = 0x08;
-  else {
-    b[t + 2] = 0x65;
-    b[t + 3] = 0x58;
-  }
-  b[t + 4] = vni >>> 16;
-  b[t + 5] = (vni >>> 8) & 0xff;
-  b[t + 6] = vni & 0xff;
+  const m = /^header\(size=(\d+),type=(\d+),(.*)\)$/.exec(formatTunnelHeader(p))!;
+  const b = buildTnlPushHeader(m[3], Number(m[1]), Number(m[2]));
+  const c = internetChecksum(b, 14, 20);
+  b[24] = c >>> 8;
+  b[25] = c & 0xff;
   return b;
 }
