@@ -242,9 +242,15 @@ export class Bridge {
   }
 
   /** `ovs-ofctl dump-flows` text (without the reply header line). */
-  dumpFlows(nowNs: number): string {
+  dumpFlows(nowNs: number, filter?: string): string {
     const lines: string[] = [];
-    for (const r of this.allRules()) {
+    // `dump-flows SWITCH FLOW`: the rules a loose del-flows with FLOW would select.
+    const rules = filter?.trim()
+      ? this.select(parseFlowMod(filter, "delete", { resolve: this.resolvePort }), false).sort(
+          (a, b) => a.table - b.table || b.priority - a.priority,
+        )
+      : this.allRules();
+    for (const r of rules) {
       const dur = ((nowNs - r.createdNs) / 1e9).toFixed(3);
       // ofputil_flow_stats_format(): timeouts, then idle_age always; send_flow_rem
       // and importance are not shown for OpenFlow 1.0 replies.

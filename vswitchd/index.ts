@@ -10,6 +10,17 @@
  * it the way `ovs-appctl ofproto/trace` does; `runCase()` answers a reference trace
  * case.
  *
+ * The running switch sits on top. `Vswitchd` (vswitchd.ts) takes its configuration
+ * only from the host's OVSDB through the IDL, as bridge_reconfigure() does, and
+ * writes back what OVS writes back (Interface.ofport, mac_in_use, link_state, mtu,
+ * statistics, error; Bridge.datapath_id; Open_vSwitch.cur_cfg after each next_cfg).
+ * `OfprotoDpif` (ofproto-dpif.ts) binds the Ofproto to a datapath/ Dpif: upcalls are
+ * translated, their megaflow installed and the packet executed, at a simulated cost
+ * per upcall; a revalidator pushes datapath stats back to OpenFlow rules, evicts
+ * megaflows idle for max-idle, expires idle/hard timeouts and re-translates every
+ * megaflow after flow, port or MAC-table changes. `COMMANDS` (commands.ts) is the one
+ * table of ovs-ofctl / ovs-appctl verbs, text in and text out.
+ *
  * Glossary
  * - "megaflow": a datapath flow with a mask; its mask is the "wildcards" (wc) that
  *   translation accumulated: every bit any lookup or action depended on.
@@ -17,6 +28,13 @@
  *   line with the working flow, just before an output needs it.
  * - "subtable", "staged lookup", "prefix trie": see classifier.ts.
  * - "ofport" is an OpenFlow port number; "dp port" a datapath port number.
+ * - "ukey": what ofproto-dpif remembers of an installed megaflow (key, mask, actions,
+ *   the rules it came from, stats already pushed), OVS's udpif_key.
+ * - "revalidation": re-translating installed megaflows and fixing or deleting those
+ *   whose translation changed; "max-idle": how long an unused megaflow may stay
+ *   (other_config:max-idle, 10 s default).
+ * - "next_cfg"/"cur_cfg": the configuration sequence a client bumps and vswitchd
+ *   acknowledges once applied (what `ovs-vsctl` without --no-wait waits for).
  *
  * Invariants
  * - A megaflow never matches less than the pipeline looked at: executing the
@@ -25,6 +43,13 @@
  * - Translation never mutates the caller's flow; side effects (MAC learning) happen
  *   only with `generate`.
  * - Unsupported OpenFlow actions are refused when the flow is added.
+ * - After a revalidation pass every installed megaflow's actions equal a fresh
+ *   translation of its key (test/vswitchd/ofproto-dpif.test.ts, on random edits).
+ * - Datapath packets are credited to OpenFlow rules exactly once.
+ * - Vswitchd's reconfiguration is a full, idempotent reconcile that writes nothing
+ *   when nothing differs, so its own write-backs cannot loop.
+ * - Nothing here reads the wall clock: time is the caller's clock, timers the
+ *   caller's scheduler (VswitchdTimers).
  *
  * Typical use
  *   const of = new Ofproto({ tnlPushPop: true, nowNs: clock.nowNs });
@@ -44,10 +69,18 @@
  *   the megaflow mask (a flow-key layout mask; VLAN presence is always in it).
  * - Classifier, match/flow-mod/action parsers and printers, runCase/buildCase
  *   (reference trace cases), and the error classes of errors.ts.
+ * - Vswitchd (options: an IDL factory, the schema, a Dpif, clock, timers, the host's
+ *   NetdevProvider, upcallCostNs): `start`, `waitForCfg`, `settle`, `ofctl`,
+ *   `appctl`, `rescan`, `refreshStats`; NetdevBinding/NetdevProvider are what a
+ *   host implements for system/internal interfaces.
+ * - OfprotoDpif: `handleUpcall`, `upcallQueued`, `revalidate`, `pushStats`,
+ *   `counters`, `maxIdleMs`, `upcallCostNs`; VswitchdTimers.
+ * - COMMANDS, runOfctl, runAppctl, splitCommandLine.
  */
 export * from "./actions.js";
 export * from "./bridge.js";
 export * from "./classifier.js";
+export * from "./commands.js";
 export * from "./errors.js";
 export * from "./fields.js";
 export * from "./flow-mod.js";
@@ -55,5 +88,7 @@ export * from "./mac-learning.js";
 export * from "./match-format.js";
 export * from "./match-parse.js";
 export * from "./ofproto.js";
+export * from "./ofproto-dpif.js";
 export * from "./trace-case.js";
+export * from "./vswitchd.js";
 export * from "./xlate.js";

@@ -86,6 +86,22 @@ export class MacLearning {
     return e;
   }
 
+  /**
+   * Drops dynamic entries unused for `agingS` at `nowNs` (mac_learning_run); returns
+   * how many went. Called by the revalidator and before `fdb/show`.
+   */
+  expire(nowNs: number): number {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (!e.isStatic && nowNs - e.usedNs >= this.agingS * NS_PER_S) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    if (n) this.seq++;
+    return n;
+  }
+
   flush(): void {
     for (const [k, e] of this.entries) if (!e.isStatic) this.entries.delete(k);
     this.seq++;

@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { Hypervisor } from "../../sim/hypervisor.js";
+import { World } from "../../sim/world.js";
+import { COMMANDS, runOfctl, splitCommandLine, UnknownCommandError } from "../../vswitchd/index.js";
+
+async function host() {
+  const world = new World({ seed: 2 });
+  const hv = new Hypervisor(world, "hv1");
+  await hv.start();
+  await hv.addBridge("br0", { failMode: "secure" });
+  hv.vm("vm1", { ip: "10.0.0.1/24" });
+  hv.vm("vm2", { ip: "10.0.0.2/24" });
+  await hv.attach("vm1", "br0");
+  await hv.attach("vm2", "br0");
+  return { world, hv };
+}
+
+describe("the command table", () => {
+  it("names every verb the issue lists, each once, under its tool", () => {
+    const names = Object.keys(COMMANDS);
+    for (const v of [
+      "add-flow",
+      "add-flows",
+      "del-flows",
+      "mod-flows",
+      "dump-flows",
+      "dump-ports",
+      "show",
+    ])
+      expect(names).toContain(`ofctl ${v}`);
+    for (const v of [
+      "ofproto/trace",
+      "dpctl/dump-flows",
+      "dpif/show",
+      "fdb/show",
+      "fdb/flush",
+      "upcall/show",
+      "ovs/route/show",
+      "tnl/neigh/show",
+    ])
+      expect(names).toContain(`appctl ${v}`);
+    for (const [k, c] of Object.entries(COMMANDS)) expect(k.startsWith(`${c.tool} `)).toBe(true);
+  });
+
+  it("splits command lines like a shell, keeping quoted spaces", () => {
+    expect(splitCommandLine(`add-flow br0 "priority=1, actions=drop"`)).toEqual([
+      "add-flow",
+      "br0",
+      "priority=1, actions=drop",
+    ]);
+    expect(splitCommandLine(" dump-flows  br0 ")).toEqual(["dump-flows", "br0"]);
+  });
+
+  it("refuses an unknown command with a stable code", async () => {
+    const { hv } = await host();
+    expect(() => hv.ofctl("frobnicate br0")).toThrow(UnknownCommandError);
+    try {
+      hv.appctl("no/such");
+    } catch (e) {
+      expect((e as UnknownCommandError).code).toBe("COMMAND_UNKNOWN");
+    }
+    expect(() => hv.ofctl("add-flow br0")).toThrow(/usage: add-flow SWITCH FLOW/);
+  });
+});
+
+describe("ovs-ofctl verbs on a running bridge", () => {
+  it("add-flows from stdin adds nothing when one line is bad", async () => {
+    const { hv } = await host();
+    expect(() =>
+      runOfctl(
+        hv.vswitchd,
+        "add-flows br0 -",
+        "priority=5,actions=drop\npriority=6,actions=bogus\n",
+      ),
+    ).toThrow();
+    expect(hv.ofctl("dump-flows br0")).toBe("");
+    runOfctl(
+      hv.vswitchd,
+      "add-flows br0 -",
+      "# comment\npriority=5,actions=drop\n\npriority=6,ip,actions=drop\n",
+    );
+    expect(hv.ofctl("dump-flows br0").split("\n").filter(Boolean)).toHaveLength(2);
+  });
+
+  it("del-flows --strict removes only the rule with that exact match and priority", async () => {
+    const { hv } = await host();
+    hv.ofctl("add-flow br0 priority=5,ip,actions=drop");
+    hv.ofctl("add-flow br0 priority=6,ip,nw_dst=10.0.0.2,actions=drop");
+    hv.ofctl("del-flows --strict br0 priority=5,ip");
+    const d = hv.ofctl("dump-flows br0");
+    expect(d).toContain("priority=6,ip,nw_dst=10.0.0.2");
+    expect(d).not.toContain("priority=5");
+    hv.ofctl("del-flows br0 ip");
+    expect(hv.ofctl("dump-flows br0")).toBe("");
+  });
+
+  it("dump-flows with a match shows only the rules that match it", async () => {
+    const { hv } = await host();
+    hv.ofctl("add-flow br0 priority=5,ip,actions=drop");
+    hv.ofctl("add-flow br0 priority=6,in_port=tap-vm1,actions=drop");
+    hv.ofctl("add-flow br0 table=1,priority=7,arp,actions=drop");
+    expect(hv.ofctl("dump-flows br0 in_port=tap-vm1")).toMatch(
+      /^[^\n]*priority=6,in_port=1 actions=drop\n$/,
+    );
+    expect(hv.ofctl("dump-flows br0 table=1").split("\n").filter(Boolean)).toHaveLength(1);
+    expect(hv.ofctl("dump-flows br0").split("\n").filter(Boolean)).toHaveLength(3);
+  });
+
+  it("dump-ports counts what each port received and sent", async () => {
+    const { world, hv } = await host();
+    hv.ofctl("add-flow br0 actions=NORMAL");
+    const p = hv.vms.get("vm1")!.endpoint.ping("10.0.0.2", { count: 2 });
+    world.runUntil(() => p.done);
+    const out = hv.ofctl("dump-ports br0");
+    expect(out).toMatch(/^OFPST_PORT reply \(xid=0x2\): 3 ports\n {2}port LOCAL: rx pkts=0,/);
+    const m = /port {2}1: rx pkts=(\d+), bytes=(\d+)/.exec(out)!;
+    expect(Number(m[1])).toBeGreaterThanOrEqual(3);
+    expect(hv.ofctl("dump-ports br0 2")).toMatch(/1 ports\n {2}port {2}2: /);
+  });
+
+  it("show lists the ports with their ofports and the datapath id", async () => {
+    const { hv } = await host();
+    const s = hv.ofctl("show br0");
+    expect(s).toMatch(/^OFPT_FEATURES_REPLY \(xid=0x2\): dpid:[0-9a-f]{16}\n/);
+    expect(s).toContain(" 1(tap-vm1): addr:");
+    expect(s).toContain(" LOCAL(br0): addr:");
+    expect(s).not.toContain("LINK_DOWN");
+    hv.vms.get("vm2")!.link.setUp(false);
+    expect(hv.ofctl("show br0")).toMatch(
+      / 2\(tap-vm2\): addr:[0-9a-f:]{17}\n {5}config: {5}0\n {5}state: {6}LINK_DOWN\n/,
+    );
+  });
+});
+
+describe("ovs-appctl commands on a running switch", () => {
+  it("ofproto/trace through appctl gives the trace the bridge computes", async () => {
+    const { hv } = await host();
+    hv.ofctl("add-flow br0 in_port=tap-vm1,actions=output:tap-vm2");
+    const t = hv.appctl("ofproto/trace br0 in_port=tap-vm1,icmp");
+    expect(t).toContain("Datapath actions: 3");
+    expect(t).toMatch(/^Flow: icmp,in_port=1,/);
+  });
+
+  it("dpctl/dump-flows, dpif/show and upcall/show agree on the megaflows installed", async () => {
+    const { world, hv } = await host();
+    hv.ofctl("add-flow br0 actions=NORMAL");
+    const p = hv.vms.get("vm1")!.endpoint.ping("10.0.0.2", { count: 2 });
+    world.runUntil(() => p.done);
+    const flows = hv.appctl("dpctl/dump-flows").split("\n").filter(Boolean);
+    expect(flows.length).toBe(hv.dpif.stats().flows);
+    expect(hv.appctl("upcall/show")).toContain(`(current ${flows.length})`);
+    expect(hv.appctl("dpif/show")).toContain("    tap-vm1 1/2: (system)");
+    hv.appctl("dpctl/del-flows");
+    expect(hv.appctl("dpctl/dump-flows")).toBe("");
+    expect(hv.appctl("upcall/show")).toContain("(current 0)");
+  });
+});

@@ -1,0 +1,411 @@
+/**
+ * The commands users know, as one table: `ovs-ofctl` verbs (add-flow, add-flows,
+ * del-flows, mod-flows, dump-flows, dump-ports, show) and `ovs-appctl` commands
+ * (ofproto/trace, dpctl/dump-flows, dpctl/show, dpif/show, fdb/show, fdb/flush,
+ * upcall/show, ovs/route/show, tnl/neigh/show, ...) against a running Vswitchd, each
+ * taking and returning the same text as the OVS tool. A command-line front end is a
+ * thin layer over `runOfctl` / `runAppctl`.
+ *
+ * Promises: flow edits ask the revalidator to re-translate megaflows, so they take
+ * effect on traffic already flowing; dump-flows pushes datapath stats first, so its
+ * counters include packets handled by megaflows. Errors are VswitchdError subclasses
+ * whose message is what the OVS tool prints.
+ *
+ * It does not: filter dump-flows by a match, print OpenFlow 1.1+ reply headers, or
+ * speak OpenFlow on a socket.
+ */
+import { readFileSync } from "node:fs";
+import {
+  type Dpif,
+  formatDpctlShow,
+  formatDumpFlows,
+  formatPmdStatsShow,
+} from "../datapath/index.js";
+import type { Bridge } from "./bridge.js";
+import { UnknownCommandError } from "./errors.js";
+import { parseFlowMod } from "./flow-mod.js";
+import type { Ofproto } from "./ofproto.js";
+import type { OfprotoDpif } from "./ofproto-dpif.js";
+
+export type CommandTool = "ofctl" | "appctl";
+
+/** What the commands act on: a running switch (Vswitchd implements it). */
+export interface Switch {
+  readonly of: Ofproto;
+  readonly dpif: Dpif;
+  readonly ofdp: OfprotoDpif;
+  /** Flow tables changed: revalidate megaflows now. */
+  flowsChanged(): void;
+  /** The MAC a port shows (Interface.mac_in_use). */
+  portMac(bridge: string, port: string): string | undefined;
+  /** Carrier of the port's device; undefined when it has none to lose. */
+  portCarrier(bridge: string, port: string): boolean | undefined;
+}
+
+export interface CommandOptions {
+  readonly strict: boolean;
+  readonly of13: boolean;
+  /** Text of `-` file arguments (add-flows br0 -). */
+  readonly stdin: string;
+}
+
+export interface Command {
+  readonly tool: CommandTool;
+  /** Usage, as the tool's --help shows it. */
+  readonly usage: string;
+  readonly minArgs: number;
+  run(vs: Switch, args: readonly string[], opts: CommandOptions): string;
+}
+
+const OFPP_LOCAL = 0xfffe;
+
+function portLabel(n: number): string {
+  return n === OFPP_LOCAL ? "LOCAL" : String(n);
+}
+
+function ofctlShow(vs: Switch, b: Bridge): string {
+  const dpid = (b.hwaddr | (1n << 64n)).toString(16).slice(1);
+  const lines = [
+    `OFPT_FEATURES_REPLY (xid=0x2): dpid:${dpid}`,
+    "n_tables:254, n_buffers:0",
+    "capabilities: FLOW_STATS TABLE_STATS PORT_STATS QUEUE_STATS ARP_MATCH_IP",
+    "actions: output enqueue set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst",
+  ];
+  const ports = [...b.ports.values()].sort((x, y) => x.ofport - y.ofport);
+  for (const p of ports) {
+    const mac = vs.portMac(b.name, p.name) ?? "00:00:00:00:00:00";
+    const down = vs.portCarrier(b.name, p.name) === false;
+    lines.push(
+      ` ${portLabel(p.ofport)}(${p.name}): addr:${mac}`,
+      "     config:     0",
+      `     state:      ${down ? "LINK_DOWN" : "0"}`,
+      "     speed: 0 Mbps now, 0 Mbps max",
+    );
+  }
+  lines.push("OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0");
+  return `${lines.join("\n")}\n`;
+}
+
+function dumpPorts(vs: Switch, b: Bridge, only?: string): string {
+  const ports = [...b.ports.values()]
+    .filter((p) => p.dpPort !== undefined || p.type === "patch")
+    .filter((p) => only === undefined || p.name === only || String(p.ofport) === only)
+    .sort((x, y) =>
+      x.ofport === OFPP_LOCAL ? -1 : y.ofport === OFPP_LOCAL ? 1 : x.ofport - y.ofport,
+    );
+  const lines = [`OFPST_PORT reply (xid=0x2): ${ports.length} ports`];
+  for (const p of ports) {
+    const v =
+      p.dpPort !== undefined && p.type !== "vxlan" && p.type !== "gre" && p.type !== "geneve"
+        ? vs.dpif.getPort(p.dpPort)
+        : undefined;
+    // The datapath counts what it received from and sent to the port.
+    lines.push(
+      `  port ${portLabel(p.ofport).padStart(2)}: rx pkts=${v?.rxPackets ?? 0}, bytes=${v?.rxBytes ?? 0}, drop=0, errs=0, frame=0, over=0, crc=0`,
+      `           tx pkts=${v?.txPackets ?? 0}, bytes=${v?.txBytes ?? 0}, drop=0, errs=0, coll=0`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function dpifShow(vs: Switch): string {
+  const st = vs.dpif.stats();
+  const lines = [`netdev@${vs.dpif.name}: hit:${st.hit} missed:${st.missed}`];
+  const bridges = [...vs.of.bridges()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const b of bridges) {
+    lines.push(`  ${b.name}:`);
+    const ports = [...b.ports.values()].sort((x, y) => x.name.localeCompare(y.name));
+    for (const p of ports) {
+      const dp = p.dpPort === undefined ? "none" : String(p.dpPort);
+      const opts = Object.entries(p.options)
+        .sort(([a], [c]) => a.localeCompare(c))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ");
+      const type = p.type === "internal" ? "tap" : p.type;
+      lines.push(`    ${p.name} ${p.ofport}/${dp}: (${type}${opts ? `: ${opts}` : ""})`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function upcallShow(vs: Switch): string {
+  const c = vs.ofdp.counters;
+  const n = vs.ofdp.flowCount;
+  return [
+    `netdev@${vs.dpif.name}:`,
+    `  flows         : (current ${n}) (avg ${n}) (max ${c.maxFlows}) (limit 200000)`,
+    `  max-idle      : ${vs.ofdp.maxIdleMs}ms`,
+    `  upcalls       : (handled ${c.handled}) (installed ${c.installed}) (failed ${c.failed})`,
+    `  revalidator   : (dumps ${c.dumps}) (changed ${c.revalidated}) (evicted ${c.evicted})`,
+    "  ufid enabled : true",
+    "",
+    `  1: (keys ${n})`,
+    "",
+  ].join("\n");
+}
+
+function bridgeArg(vs: Switch, args: readonly string[]): Bridge {
+  return vs.of.mustBridge(args[0]!);
+}
+
+/** Every command, by tool and name. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  "ofctl add-flow": {
+    tool: "ofctl",
+    usage: "add-flow SWITCH FLOW",
+    minArgs: 2,
+    run(vs, args, o) {
+      const b = bridgeArg(vs, args);
+      b.addFlow(args.slice(1).join(" "), vs.of.nowNs(), o.of13);
+      vs.flowsChanged();
+      return "";
+    },
+  },
+  "ofctl add-flows": {
+    tool: "ofctl",
+    usage: "add-flows SWITCH FILE",
+    minArgs: 2,
+    run(vs, args, o) {
+      const b = bridgeArg(vs, args);
+      const text = args[1] === "-" ? o.stdin : readFileSync(args[1]!, "utf8");
+      const now = vs.of.nowNs();
+      // Parse first: one bad line adds nothing, as ovs-ofctl reads the whole file.
+      const lines = text
+        .split("\n")
+        .map((l) => l.replace(/#.*$/, "").trim())
+        .filter((l) => l.length > 0);
+      const mods = lines.map((l) =>
+        parseFlowMod(l, "add", { resolve: b.resolvePort, of13: o.of13 }),
+      );
+      for (const m of mods) b.addFlowMod(m, now);
+      vs.flowsChanged();
+      return "";
+    },
+  },
+  "ofctl del-flows": {
+    tool: "ofctl",
+    usage: "del-flows SWITCH [FLOW]",
+    minArgs: 1,
+    run(vs, args, o) {
+      const b = bridgeArg(vs, args);
+      b.delFlows(args.slice(1).join(" "), o.strict);
+      vs.flowsChanged();
+      return "";
+    },
+  },
+  "ofctl mod-flows": {
+    tool: "ofctl",
+    usage: "mod-flows SWITCH FLOW",
+    minArgs: 2,
+    run(vs, args, o) {
+      const b = bridgeArg(vs, args);
+      b.modFlows(args.slice(1).join(" "), o.strict, o.of13);
+      vs.flowsChanged();
+      return "";
+    },
+  },
+  "ofctl dump-flows": {
+    tool: "ofctl",
+    usage: "dump-flows SWITCH [FLOW]",
+    minArgs: 1,
+    run(vs, args) {
+      const b = bridgeArg(vs, args);
+      vs.ofdp.pushStats();
+      return b.dumpFlows(vs.of.nowNs(), args.slice(1).join(" "));
+    },
+  },
+  "ofctl dump-ports": {
+    tool: "ofctl",
+    usage: "dump-ports SWITCH [PORT]",
+    minArgs: 1,
+    run: (vs, args) => dumpPorts(vs, bridgeArg(vs, args), args[1]),
+  },
+  "ofctl show": {
+    tool: "ofctl",
+    usage: "show SWITCH",
+    minArgs: 1,
+    run: (vs, args) => ofctlShow(vs, bridgeArg(vs, args)),
+  },
+  "appctl ofproto/trace": {
+    tool: "appctl",
+    usage: "ofproto/trace BRIDGE FLOW [-generate]",
+    minArgs: 2,
+    run(vs, args) {
+      const gen = args.includes("-generate");
+      const rest = args.filter((a) => a !== "-generate");
+      const out = vs.of.trace(rest[0]!, rest.slice(1).join(" "), gen);
+      if (gen) vs.flowsChanged();
+      return out;
+    },
+  },
+  "appctl dpctl/dump-flows": {
+    tool: "appctl",
+    usage: "dpctl/dump-flows [-m]",
+    minArgs: 0,
+    run: (vs, args) => formatDumpFlows(vs.dpif, { ufid: args.includes("-m") }),
+  },
+  "appctl dpctl/show": {
+    tool: "appctl",
+    usage: "dpctl/show",
+    minArgs: 0,
+    run: (vs) => formatDpctlShow(vs.dpif),
+  },
+  "appctl dpctl/del-flows": {
+    tool: "appctl",
+    usage: "dpctl/del-flows",
+    minArgs: 0,
+    run(vs) {
+      vs.ofdp.flush();
+      vs.dpif.flowFlush();
+      return "";
+    },
+  },
+  "appctl dpif-netdev/pmd-stats-show": {
+    tool: "appctl",
+    usage: "dpif-netdev/pmd-stats-show",
+    minArgs: 0,
+    run: (vs) => formatPmdStatsShow(vs.dpif),
+  },
+  "appctl dpif/show": {
+    tool: "appctl",
+    usage: "dpif/show",
+    minArgs: 0,
+    run: (vs) => dpifShow(vs),
+  },
+  "appctl upcall/show": {
+    tool: "appctl",
+    usage: "upcall/show",
+    minArgs: 0,
+    run: (vs) => upcallShow(vs),
+  },
+  "appctl revalidator/wait": {
+    tool: "appctl",
+    usage: "revalidator/wait",
+    minArgs: 0,
+    run(vs) {
+      vs.ofdp.revalidate();
+      return "";
+    },
+  },
+  "appctl fdb/show": {
+    tool: "appctl",
+    usage: "fdb/show BRIDGE",
+    minArgs: 1,
+    run(vs, args) {
+      // mac_learning_run() ages entries out before anyone looks.
+      vs.of.mustBridge(args[0]!).mac.expire(vs.of.nowNs());
+      return vs.of.appctl(["fdb/show", ...args]);
+    },
+  },
+  "appctl fdb/flush": {
+    tool: "appctl",
+    usage: "fdb/flush [BRIDGE]",
+    minArgs: 0,
+    run(vs, args) {
+      const out = vs.of.appctl(["fdb/flush", ...args]);
+      vs.flowsChanged();
+      return out;
+    },
+  },
+  "appctl fdb/add": {
+    tool: "appctl",
+    usage: "fdb/add BRIDGE PORT VLAN MAC",
+    minArgs: 4,
+    run(vs, args) {
+      const out = vs.of.appctl(["fdb/add", ...args]);
+      vs.flowsChanged();
+      return out;
+    },
+  },
+  "appctl ovs/route/show": {
+    tool: "appctl",
+    usage: "ovs/route/show",
+    minArgs: 0,
+    run: (vs) => vs.of.appctl(["ovs/route/show"]),
+  },
+  "appctl ovs/route/add": {
+    tool: "appctl",
+    usage: "ovs/route/add IP/PLEN BRIDGE [GW]",
+    minArgs: 2,
+    run(vs, args) {
+      const out = vs.of.appctl(["ovs/route/add", ...args]);
+      vs.flowsChanged();
+      return out;
+    },
+  },
+  "appctl tnl/neigh/show": {
+    tool: "appctl",
+    usage: "tnl/neigh/show",
+    minArgs: 0,
+    run: (vs) => vs.of.appctl(["tnl/neigh/show"]),
+  },
+  "appctl tnl/neigh/set": {
+    tool: "appctl",
+    usage: "tnl/neigh/set BRIDGE IP MAC",
+    minArgs: 3,
+    run(vs, args) {
+      const out = vs.of.appctl(["tnl/neigh/set", ...args]);
+      vs.flowsChanged();
+      return out;
+    },
+  },
+};
+
+/** Splits a command line like a shell would (single and double quotes). */
+export function splitCommandLine(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote: string | null = null;
+  let has = false;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) out.push(cur);
+      cur = "";
+      has = false;
+    } else cur += ch;
+  }
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+function run(vs: Switch, tool: CommandTool, text: string, stdin: string): string {
+  const argv = splitCommandLine(text);
+  let strict = false;
+  let of13 = false;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--strict") strict = true;
+    else if (a === "-O" || a === "--protocols") of13 = /1[1-5]/.test(argv[++i] ?? "");
+    else if (/^(-O|--protocols=)/.test(a)) of13 = /1[1-5]/.test(a);
+    else if (a === "--names" || a === "--no-names" || a === "--no-stats") {
+      // Accepted for compatibility; names are always printed.
+    } else rest.push(a);
+  }
+  const [name, ...args] = rest;
+  const cmd = name === undefined ? undefined : COMMANDS[`${tool} ${name}`];
+  if (!cmd) throw new UnknownCommandError(tool, name ?? "");
+  if (args.length < cmd.minArgs)
+    throw new UnknownCommandError(
+      tool,
+      name!,
+      `'${name}' command requires at least ${cmd.minArgs} arguments (usage: ${cmd.usage})`,
+    );
+  return cmd.run(vs, args, { strict, of13, stdin });
+}
+
+/** `ovs-ofctl ARGS` against a running switch. */
+export function runOfctl(vs: Switch, text: string, stdin = ""): string {
+  return run(vs, "ofctl", text, stdin);
+}
+
+/** `ovs-appctl ARGS` against a running switch. */
+export function runAppctl(vs: Switch, text: string): string {
+  return run(vs, "appctl", text, "");
+}
