@@ -1,7 +1,9 @@
+/**
+ * vitest configuration. Tests import the TypeScript sources directly; `npm test`
+ * builds dist/ first because interop suites run the compiled `ovsim` as a user would.
+ * Forked workers keep one suite's daemons and sockets out of another's process.
+ */
 import { defineConfig } from "vitest/config";
-
-// Tests import the TypeScript sources directly; `npm test` builds dist/ first
-// because interop suites run the compiled `ovsim` binary as a user would.
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
