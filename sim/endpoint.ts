@@ -25,6 +25,18 @@
  * ICMP error packet (RFC 1122 §3.2.2, RFC 4443 §2.4), TTL 64, DF set, ephemeral ports
  * from 32768, packets to our own address looped back (as through `lo`).
  *
+ * Raw IP (what a hypervisor's tunnel endpoint needs, as Linux's IP_HDRINCL sockets and
+ * UDP encap_rcv give the kernel's vxlan/gre drivers): `sendIpv4Raw` sends a complete
+ * IPv4 datagram built by the caller — routed by its destination, next hop ARPed, out
+ * the right vNIC, MTU-checked — without touching a byte of it (TTL, TOS, checksums, UDP
+ * source port stay the caller's); `onIpProtocol(proto, h)` and `onUdpPort(port, h)`
+ * hand received IPv4 datagrams for our addresses to `h` as the whole IP packet (outer
+ * TTL/TOS/ports intact), after header validation and, for UDP, the UDP checks Linux
+ * makes before encap_rcv. A handler returning false lets the stack go on as if it were
+ * not there (UDP socket, ICMP unreachable). Handlers run from the frame's arrival
+ * event (links and loopback always deliver through the scheduler), never inside the
+ * sender's call.
+ *
  * Promises: frames are real bytes built and parsed with packet/, with correct
  * checksums; with a known neighbour and a bound socket the UDP send and receive paths
  * allocate nothing but `subarray` views (one preallocated transmit buffer per
@@ -130,6 +142,8 @@ export interface EndpointCounters {
   IpForwDatagrams: number;
   IpOutRequests: number;
   IpOutNoRoutes: number;
+  /** Raw datagrams refused before routing (malformed IPv4 header; Linux's name). */
+  IpOutDiscards: number;
   IpFragFails: number;
   IcmpInMsgs: number;
   IcmpInErrors: number;
@@ -159,6 +173,31 @@ export interface EndpointCounters {
   IcmpOutRateLimitHost: number;
   RxUnknownEtherType: number;
 }
+
+/**
+ * A receive hook: the whole IPv4 datagram at packet[offset, offset+length) (from its
+ * IPv4 header; length is the header's total length), valid only during the call.
+ * True: consumed; false: the stack carries on with it.
+ */
+export type IpPacketHandler = (
+  packet: Uint8Array,
+  offset: number,
+  length: number,
+  vnic: Vnic,
+) => boolean;
+
+/** Outcome of `sendIpv4Raw` (numbers, so the per-packet path allocates nothing). */
+export const RAW_TX = {
+  /** Sent, or held by the neighbour table while it ARPs (sent when answered). */
+  SENT: 0,
+  /** No route to the destination (IpOutNoRoutes). */
+  NO_ROUTE: 1,
+  /** Not a sound IPv4 header (IpOutDiscards). */
+  MALFORMED: 2,
+  /** Larger than the vNIC's MTU (IpFragFails), or the vNIC's link refused it. */
+  DEVICE_DROP: 3,
+} as const;
+export type RawTxResult = (typeof RAW_TX)[keyof typeof RAW_TX];
 
 const L3_OFF = ETH_HEADER_LEN;
 const L4_OFF_V4 = ETH_HEADER_LEN + IPV4_HEADER_LEN;
@@ -200,6 +239,7 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
     IpForwDatagrams: 0,
     IpOutRequests: 0,
     IpOutNoRoutes: 0,
+    IpOutDiscards: 0,
     IpFragFails: 0,
     IcmpInMsgs: 0,
     IcmpInErrors: 0,
@@ -233,6 +273,9 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
   private readonly gratuitous: boolean;
   private readonly routes = new RouteTable();
   private readonly udpPorts = new Map<number, UdpSocket>();
+  /** Raw receive hooks: by IP protocol number, and by UDP destination port (IPv4). */
+  private readonly protoHandlers: (IpPacketHandler | undefined)[] = new Array(256);
+  private readonly udpHandlers = new Map<number, IpPacketHandler>();
   private nextEphemeral = EPHEMERAL_FIRST;
   private readonly pings = new Map<number, PingSession>();
   /** ICMP error rate-limit buckets by destination (error path only, so string keys). */
@@ -402,6 +445,76 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
   /** Opens a UDP socket (bind it, or let sendTo pick an ephemeral port). */
   udpSocket(): UdpSocket {
     return new UdpSocket(this);
+  }
+
+  /**
+   * Sends the complete IPv4 datagram at packet[offset, offset+length) as it is: routed
+   * by its destination, out that route's vNIC to the next hop (ARPing and holding it
+   * if needed; the bytes are copied at once). Checks only that the header is sound
+   * (version 4, IHL, total length = length) and that it fits the vNIC's MTU (no
+   * fragmentation: the caller sets DF). Never throws on a packet; see RAW_TX.
+   */
+  sendIpv4Raw(packet: Uint8Array, offset: number, length: number): RawTxResult {
+    if (
+      length < IPV4_HEADER_LEN ||
+      length + L3_OFF > TX_BUFFER ||
+      packet[offset] >>> 4 !== 4 ||
+      (packet[offset] & 0x0f) * 4 < IPV4_HEADER_LEN ||
+      (packet[offset] & 0x0f) * 4 > length ||
+      ((packet[offset + 2] << 8) | packet[offset + 3]) !== length
+    ) {
+      this.counters.IpOutDiscards++;
+      return RAW_TX.MALFORMED;
+    }
+    this.counters.IpOutRequests++;
+    const out = this.routes.lookup(false, this.wordsOf4(rd32(packet, offset + 16)));
+    if (out < 0) {
+      this.counters.IpOutNoRoutes++;
+      return RAW_TX.NO_ROUTE;
+    }
+    const vnic = this.vnics[out];
+    if (length > vnic.mtu) {
+      this.counters.IpFragFails++;
+      return RAW_TX.DEVICE_DROP;
+    }
+    this.tx.set(packet.subarray(offset, offset + length), L3_OFF);
+    return this.emit(vnic, false, ETH_TYPE_IPV4, L3_OFF + length)
+      ? RAW_TX.SENT
+      : RAW_TX.DEVICE_DROP;
+  }
+
+  /**
+   * Hands received IPv4 datagrams of IP protocol `proto` for our addresses to
+   * `handler` (null removes it). ICMP (1) keeps its own handling and cannot be
+   * hooked; for UDP (17) the hook sees every datagram before the UDP checks and
+   * sockets (prefer onUdpPort).
+   */
+  onIpProtocol(proto: number, handler: IpPacketHandler | null): void {
+    if (!Number.isInteger(proto) || proto < 0 || proto > 255 || proto === IPPROTO_ICMP)
+      throw new InvalidParameterError(
+        `endpoint ${this.name}`,
+        "IP protocol",
+        "a whole number in [0, 255] other than 1 (ICMP)",
+        proto,
+      );
+    this.protoHandlers[proto] = handler ?? undefined;
+  }
+
+  /**
+   * Hands received IPv4 UDP datagrams to our addresses on destination `port` to
+   * `handler` as whole IP packets, after the UDP length and checksum checks (as
+   * Linux's encap_rcv) and before any socket bound to that port. Null removes it.
+   */
+  onUdpPort(port: number, handler: IpPacketHandler | null): void {
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new InvalidParameterError(
+        `endpoint ${this.name}`,
+        "UDP port",
+        "a whole number in [1, 65535]",
+        port,
+      );
+    if (handler) this.udpHandlers.set(port, handler);
+    else this.udpHandlers.delete(port);
   }
 
   /** Starts pinging `target`; run the world, then read the session's result. */
@@ -749,7 +862,9 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
       this.counters.IpInDelivers++;
       const l4 = off + ip.headerLen;
       const proto = ip.protocol;
-      if (proto === IPPROTO_UDP) this.udpIn(false, buf, off, l4, ipEnd);
+      const hook = this.protoHandlers[proto];
+      if (hook?.(buf, off, ipEnd - off, vnic) === true) return;
+      if (proto === IPPROTO_UDP) this.udpIn(false, buf, off, l4, ipEnd, vnic);
       else if (proto === IPPROTO_ICMP) this.icmp4In(buf, l4, ipEnd);
       else {
         this.counters.IpInUnknownProtos++;
@@ -935,7 +1050,7 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
       this.counters.IpInDelivers++;
       const proto = ip.upperProto;
       const l4 = ip.upperOff;
-      if (proto === IPPROTO_UDP) this.udpIn(true, buf, off, l4, ipEnd);
+      if (proto === IPPROTO_UDP) this.udpIn(true, buf, off, l4, ipEnd, vnic);
       else if (proto === IPPROTO_ICMPV6) this.icmp6In(vnic, buf, l4, ipEnd);
       else this.counters.IpInUnknownProtos++;
       return;
@@ -1114,7 +1229,14 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
 
   // ---------------------------------------------------------------- UDP and errors
 
-  private udpIn(v6: boolean, buf: Uint8Array, ipOff: number, l4: number, end: number): void {
+  private udpIn(
+    v6: boolean,
+    buf: Uint8Array,
+    ipOff: number,
+    l4: number,
+    end: number,
+    vnic: Vnic,
+  ): void {
     const u = this.udp.wrap(buf, l4, end);
     if (u.validate() !== undefined) {
       this.counters.IpInHdrErrors++;
@@ -1137,6 +1259,13 @@ export class Endpoint implements VnicOwner, UdpHost, EchoHost {
         : l4ChecksumIpv4(buf, l4, udpEnd - l4, this.ip4.src, this.ip4.dst, IPPROTO_UDP) === 0;
       if (!ok) {
         this.counters.UdpInCsumErrors++;
+        return;
+      }
+    }
+    if (!v6 && this.udpHandlers.size !== 0) {
+      const hook = this.udpHandlers.get(u.dstPort);
+      if (hook?.(buf, ipOff, end - ipOff, vnic) === true) {
+        this.counters.UdpInDatagrams++;
         return;
       }
     }

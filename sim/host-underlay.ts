@@ -4,15 +4,22 @@
  * outer packets are routed by the host's connected subnets and gateways and their
  * next hop resolved by real ARP on the simulated wire.
  *
- * Transmit: `sendIpv4` takes the outer IPv4 datagram a tunnel vport built and sends
- * its UDP payload from the host's tunnel socket (bound to the tunnel's UDP port), so
- * the endpoint stack writes the IPv4/UDP headers, ARPs and queues as Linux does.
- * Receive: datagrams arriving on the tunnel UDP ports are handed to the receiver
- * (overlay's TunnelStack) with their outer addresses.
+ * Transmit: `sendIpv4` hands the outer IPv4 datagram the TunnelStack built to the
+ * stack's raw IP path (`Endpoint.sendIpv4Raw`, Linux's IP_HDRINCL), so the bytes on the
+ * wire are the TunnelStack's own: VXLAN/Geneve with the hashed UDP source port, GRE as
+ * IP protocol 47, its TTL/TOS/DF and checksums. The stack only routes, ARPs, checks the
+ * MTU and adds the Ethernet header.
+ * Receive: the host hooks IP protocol 47 and the tunnel UDP ports (4789, 6081, and any
+ * other port it sends tunnel traffic to) on its stack; each datagram reaches the
+ * receiver's `receiveIpv4` as the whole outer IPv4 packet, so tun_src/tun_dst/tun_tos/
+ * tun_ttl/tun_tp are the real outer fields. A datagram the receiver does not take (not
+ * a tunnel packet) goes on through the stack (a UDP socket, or ICMP unreachable).
+ * Delivery happens in the frame's arrival event on the underlay link (or the
+ * loopback event), never inside a Dpif's transmit, so the receiver may look the inner
+ * frame up in the same host's datapath.
  *
- * It does not: carry GRE (the endpoint stack has no raw IP sockets; GRE packets are
- * refused as DEVICE_DROP), keep the outer UDP source port entropy (the stack sends
- * from the bound port), or preserve outer TOS/TTL on receive (reported as 0 and 64).
+ * It does not: do IPv6 outer headers, fragment (oversize outer packets are refused,
+ * as the vports check the MTU first), or answer for tunnel ports nobody listens on.
  */
 import {
   UNDERLAY_TX,
@@ -21,49 +28,42 @@ import {
   type UnderlayRoute,
   type UnderlayTxResult,
 } from "../overlay/index.js";
-import type { Endpoint } from "./endpoint.js";
-import { InvalidParameterError } from "./errors.js";
-import type { IpAddress } from "./ip-address.js";
-import type { UdpSocket } from "./udp-socket.js";
+import { type Endpoint, type IpPacketHandler, RAW_TX } from "./endpoint.js";
 
-const TX_SENT = UNDERLAY_TX.SENT;
-const TX_NO_ROUTE = UNDERLAY_TX.NO_ROUTE;
-const TX_DEVICE_DROP = UNDERLAY_TX.DEVICE_DROP;
-type TxResult = UnderlayTxResult;
+const IPPROTO_UDP = 17;
+const IPPROTO_GRE = 47;
 
 /** What the host hands received tunnel datagrams to (overlay's TunnelStack). */
-export type UnderlayUdpReceiver = Pick<UnderlayReceiver, "receiveUdp">;
+export type UnderlayIpReceiver = Pick<UnderlayReceiver, "receiveIpv4">;
 
 export type HostRoute = UnderlayRoute;
 
 export class HostUnderlay implements Underlay {
-  private readonly sockets = new Map<number, UdpSocket>();
-  private readonly dstCache = new Map<number, IpAddress>();
-  private receiver: UnderlayUdpReceiver | null = null;
-  /** Tunnel datagrams refused (GRE, malformed). */
+  private readonly ports = new Set<number>();
+  private receiver: UnderlayIpReceiver | null = null;
+  private readonly onTunnel: IpPacketHandler = (packet, offset, length) =>
+    this.receiver?.receiveIpv4(packet, offset, length) === true;
+  /** Outer datagrams the stack refused (malformed, over the MTU, link refused). */
   refused = 0;
 
-  constructor(private readonly stack: Endpoint) {}
+  constructor(private readonly stack: Endpoint) {
+    stack.onIpProtocol(IPPROTO_GRE, this.onTunnel);
+  }
 
-  setReceiver(receiver: UnderlayUdpReceiver | null): void {
+  setReceiver(receiver: UnderlayIpReceiver | null): void {
     this.receiver = receiver;
   }
 
-  /** Opens (once) the host's socket on a tunnel UDP port (4789, 6081, ...). */
+  /** Receives tunnel datagrams on UDP port `port` (4789, 6081, ...); idempotent. */
   listen(port: number): void {
-    if (this.sockets.has(port)) return;
-    const s = this.stack.udpSocket().bind(port);
-    s.onMessage = (data, off, len, from) => {
-      const src = from.address.words[0]!;
-      this.receiver?.receiveUdp(src, this.localIp(src), from.port, port, 0, 64, data, off, len);
-    };
-    this.sockets.set(port, s);
+    if (this.ports.has(port)) return;
+    this.stack.onUdpPort(port, this.onTunnel);
+    this.ports.add(port);
   }
 
-  /** The host address on the subnet of `peer`, else its first address. */
-  private localIp(peer: number): number {
-    const r = this.route(peer);
-    return r ? r.srcIp : 0;
+  /** The UDP ports tunnel traffic is received on, ascending. */
+  listening(): number[] {
+    return [...this.ports].sort((a, b) => a - b);
   }
 
   /** Longest-prefix connected route, else the first NIC with a gateway. */
@@ -86,52 +86,21 @@ export class HostUnderlay implements Underlay {
     return undefined;
   }
 
-  /** Sends a complete outer IPv4 datagram (see the header for what is kept). */
-  sendIpv4(packet: Uint8Array, offset: number, length: number): TxResult {
-    if (length < 28) return this.refuse();
-    const ihl = (packet[offset]! & 0x0f) * 4;
-    const proto = packet[offset + 9]!;
-    if (proto !== 17 || length < ihl + 8) return this.refuse();
-    const tos = packet[offset + 1]!;
-    const ttl = packet[offset + 8]!;
-    const dst =
-      ((packet[offset + 16]! << 24) |
-        (packet[offset + 17]! << 16) |
-        (packet[offset + 18]! << 8) |
-        packet[offset + 19]!) >>>
-      0;
-    const l4 = offset + ihl;
-    const dstPort = (packet[l4 + 2]! << 8) | packet[l4 + 3]!;
-    if (!this.route(dst)) return TX_NO_ROUTE;
-    let sock = this.sockets.get(dstPort);
-    if (!sock) {
-      this.listen(dstPort);
-      sock = this.sockets.get(dstPort)!;
+  /** Sends a complete outer IPv4 datagram unchanged through the host's stack. */
+  sendIpv4(packet: Uint8Array, offset: number, length: number): UnderlayTxResult {
+    // A tunnel on a UDP port we do not listen on yet (options:dst_port) answers there:
+    // its peer sends back to the same port.
+    if (length >= 24 && packet[offset + 9] === IPPROTO_UDP) {
+      const l4 = offset + (packet[offset]! & 0x0f) * 4;
+      if (l4 + 4 <= offset + length) {
+        const dstPort = (packet[l4 + 2]! << 8) | packet[l4 + 3]!;
+        if (dstPort !== 0 && !this.ports.has(dstPort)) this.listen(dstPort);
+      }
     }
-    let addr = this.dstCache.get(dst);
-    if (!addr) {
-      const words = new Uint32Array(4);
-      words[0] = dst;
-      addr = { v6: false, words };
-      this.dstCache.set(dst, addr);
-    }
-    const ok = sock.sendRaw(packet, l4 + 8, length - ihl - 8, addr, dstPort, ttl, tos);
-    return ok ? TX_SENT : TX_DEVICE_DROP;
-  }
-
-  private refuse(): TxResult {
+    const r = this.stack.sendIpv4Raw(packet, offset, length);
+    if (r === RAW_TX.SENT) return UNDERLAY_TX.SENT;
+    if (r === RAW_TX.NO_ROUTE) return UNDERLAY_TX.NO_ROUTE;
     this.refused++;
-    return TX_DEVICE_DROP;
-  }
-
-  /** Fails loudly when asked for a tunnel type the host cannot carry. */
-  static check(type: string): void {
-    if (type === "gre")
-      throw new InvalidParameterError(
-        "host underlay",
-        "tunnel type",
-        "vxlan or geneve (the sim endpoint stack has no raw IP sockets for GRE)",
-        type,
-      );
+    return UNDERLAY_TX.DEVICE_DROP;
   }
 }

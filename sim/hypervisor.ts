@@ -31,14 +31,15 @@
  *
  * Tunnels: each host has an overlay/ TunnelStack (option `tunnels`). The host registers its vport
  * types on the datapath and gives it `underlay` (host-underlay.ts): outer packets leave
- * through the host's own IP stack (`nic()` addresses, routes, real ARP) and VXLAN
- * (4789) / Geneve (6081) datagrams arriving there are decapsulated into the datapath.
+ * through the host's own IP stack (`nic()` addresses, routes, real ARP) exactly as the
+ * TunnelStack built them (raw IP: hashed UDP source ports, GRE as IP protocol 47), and
+ * VXLAN (4789) / Geneve (6081) / GRE datagrams arriving there are decapsulated into the
+ * datapath with their outer TTL/TOS/ports in the flow key.
  * vswitchd uses kernel-style tunnel vports (set(tunnel(...)),output:vxlan_sys_4789);
  * a port with options remote_ip=flow / key=flow is steered by flows (set_field:...->
  * tun_dst), one port per host, as OVN and Antrea do.
  *
- * It does not: run bonds, model CPU contention, or carry GRE over the host stack
- * (it has no raw IP sockets).
+ * It does not: run bonds, or model CPU contention.
  */
 import { readFileSync } from "node:fs";
 import { Dpif } from "../datapath/index.js";
@@ -48,7 +49,7 @@ import { type NetdevBinding, type NetdevProvider, Vswitchd } from "../vswitchd/i
 import type { Endpoint } from "./endpoint.js";
 import { InvalidParameterError } from "./errors.js";
 import { FramePort } from "./frame-port.js";
-import { HostUnderlay, type UnderlayUdpReceiver } from "./host-underlay.js";
+import { HostUnderlay, type UnderlayIpReceiver } from "./host-underlay.js";
 import { runVsctl } from "./host-vsctl.js";
 import type { Link, LinkOptions } from "./link.js";
 import type { Vnic } from "./vnic.js";
@@ -103,7 +104,7 @@ export interface BridgeOptions {
 }
 
 /** What the host needs of overlay's TunnelStack (structural, so either may evolve). */
-export interface HostTunnelStack extends UnderlayUdpReceiver {
+export interface HostTunnelStack extends UnderlayIpReceiver {
   attach(dpif: Dpif): void;
   setUnderlay(underlay: HostUnderlay | null): void;
 }
