@@ -31,6 +31,15 @@ program
   });
 
 program
+  .command("run")
+  .description("run a topology file (TypeScript, YAML or JSON) and print what it asks for")
+  .argument("<file>", "a topology: FILE.ts, FILE.yaml or FILE.json")
+  .action(async (file: string) => {
+    const { runCommand } = await import("./run.js");
+    return runCommand(file, process.stdout);
+  });
+
+program
   .command("ovsdb-server")
   .description("serve OVSDB database files over JSON-RPC, as ovsdb-server(1)")
   .argument("<dbfile...>", "database file(s) in OVS's standalone log format")

@@ -90,6 +90,35 @@ function datumJson(type: ColumnType, text: string): Json {
   return ["set", items];
 }
 
+/**
+ * Resolves a table name as ovs-vsctl does (lib/db-ctl-base.c score_partial_match):
+ * an exact name wins, then a case-insensitive one, then the longest unambiguous
+ * prefix, with '-' and '_' treated alike — so `bridge` and `br` mean `Bridge`.
+ */
+function resolveTable(ctx: Ctx, name: string): string {
+  const norm = (x: string) => x.toLowerCase().replace(/-/g, "_");
+  let best: string | undefined;
+  let bestScore = 0;
+  let tie = false;
+  for (const table of ctx.schema.tables.keys()) {
+    const score =
+      table === name
+        ? Number.MAX_SAFE_INTEGER
+        : norm(table) === norm(name)
+          ? Number.MAX_SAFE_INTEGER - 1
+          : norm(table).startsWith(norm(name))
+            ? name.length
+            : 0;
+    if (score > bestScore) {
+      best = table;
+      bestScore = score;
+      tie = false;
+    } else if (score === bestScore && score > 0) tie = true;
+  }
+  if (best && !tie) return best;
+  return fail(bestScore ? `multiple table names match "${name}"` : `unknown table "${name}"`);
+}
+
 function columnType(ctx: Ctx, table: string, col: string): ColumnType {
   const c = ctx.schema.tables.get(table)?.columns.get(col);
   if (!c) fail(`${table} does not contain a column whose name matches "${col}"`);
@@ -239,14 +268,16 @@ function runOne(ctx: Ctx, args: readonly string[], flags: Set<string>): void {
       return;
     }
     case "set": {
-      const [table, rec, ...assigns] = a;
-      if (!table || !rec) fail("set requires a table and a record");
+      const [tableArg, rec, ...assigns] = a;
+      if (!tableArg || !rec) fail("set requires a table and a record");
+      const table = resolveTable(ctx, tableArg);
       for (const s of assigns) setColumn(ctx, table, rec, s);
       return;
     }
     case "clear": {
-      const [table, rec, ...cols] = a;
-      if (!table || !rec) fail("clear requires a table and a record");
+      const [tableArg, rec, ...cols] = a;
+      if (!tableArg || !rec) fail("clear requires a table and a record");
+      const table = resolveTable(ctx, tableArg);
       const r = rowByName(ctx, table, rec) ?? fail(`no row "${rec}" in table ${table}`);
       for (const c of cols) {
         const t = columnType(ctx, table, c);
@@ -256,9 +287,11 @@ function runOne(ctx: Ctx, args: readonly string[], flags: Set<string>): void {
       return;
     }
     case "get": {
-      const [table, rec, ...cols] = a;
+      const [tableArg, rec, ...cols] = a;
+      if (!tableArg || !rec) fail("get requires a table and a record");
+      const table = resolveTable(ctx, tableArg);
       const r =
-        (table === "Open_vSwitch" ? root(ctx) : rowByName(ctx, table!, rec!)) ??
+        (table === "Open_vSwitch" ? root(ctx) : rowByName(ctx, table, rec)) ??
         fail(`no row "${rec}" in table ${table}`);
       for (const c of cols) {
         const [col, key] = c.split(":", 2) as [string, string | undefined];

@@ -63,6 +63,9 @@ export {
   type EndpointContext,
   type EndpointCounters,
   type EndpointOptions,
+  type IpPacketHandler,
+  RAW_TX,
+  type RawTxResult,
 } from "./endpoint.js";
 export {
   InvalidAddressError,
@@ -76,7 +79,18 @@ export {
   SocketError,
 } from "./errors.js";
 export { type FrameHandler, FramePort } from "./frame-port.js";
+export { Hypervisor, type HypervisorOptions } from "./hypervisor.js";
 export { formatIp, type IpAddress, type IpPrefix, parseIp, parsePrefix } from "./ip-address.js";
+// Topologies as code (topology.ts builds, network.ts runs, journey.ts follows one
+// packet; topology-schema.ts is the model both the builder and the YAML/JSON loader
+// produce, validated before anything starts).
+export {
+  describeFrame,
+  Journey,
+  type JourneyHop,
+  type JourneyOptions,
+  type JourneyResult,
+} from "./journey.js";
 export {
   DROP_REASONS,
   type DropReason,
@@ -94,6 +108,13 @@ export {
   type NeighborConfig,
   type NeighborEntrySnapshot,
 } from "./neighbor-table.js";
+export {
+  Network,
+  type PingAllResult,
+  type PingPair,
+  type TrafficSpec,
+  type VmLike,
+} from "./network.js";
 export { fnv1a, PacketLog } from "./packet-log.js";
 export {
   formatPing,
@@ -114,6 +135,40 @@ export {
   Scheduler,
 } from "./scheduler.js";
 export {
+  BridgeRef,
+  HostRef,
+  type MeshOptions,
+  meshPortName,
+  type StartOptions,
+  Topology,
+  type TopologyOptions,
+  tunnelPortName,
+  VmRef,
+} from "./topology.js";
+export {
+  TopologyError,
+  type TopologyErrorCode,
+  TopologyValidationError,
+} from "./topology-errors.js";
+export {
+  type BridgeSpec,
+  checkTopology,
+  defaultVmMtu,
+  defaultVmMtus,
+  type HostSpec,
+  type LinkSpec,
+  type OverlaySpec,
+  type RouterSpec,
+  type SwitchSpec,
+  type TopologySpec,
+  TUNNEL_OVERHEAD,
+  type TunnelType as TopologyTunnelType,
+  type UplinkSpec,
+  type VmSpec,
+  validateTopology,
+} from "./topology-schema.js";
+export { loadTopologyFile, parseTopology } from "./topology-yaml.js";
+export {
   formatTraceroute,
   type TracerouteHop,
   type TracerouteOptions,
@@ -122,6 +177,7 @@ export {
 } from "./traceroute.js";
 export { type FlowReport, type FlowSpec, TrafficGenerator } from "./traffic.js";
 export { type SendOptions, type UdpError, type UdpPeer, UdpSocket } from "./udp-socket.js";
+export { UnderlaySwitch, UnderlaySwitchPort } from "./underlay-switch.js";
 export {
   formatDurationNs,
   formatRateBps,

@@ -18,6 +18,7 @@ import { type FlowMod, OFP_DEFAULT_PRIORITY, parseFlowMod } from "./flow-mod.js"
 import { MacLearning } from "./mac-learning.js";
 import { formatMatch } from "./match-format.js";
 import { OFPP_LOCAL, type PortResolver } from "./match-parse.js";
+import { actionContextOf, actionsForVersion, OFP_DEFAULT_VERSIONS } from "./ofp-version.js";
 
 export type PortType = "dummy" | "internal" | "system" | "patch" | "vxlan" | "gre" | "geneve";
 export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged" | "dot1q-tunnel";
@@ -78,6 +79,8 @@ export class Bridge {
   readonly ports = new Map<number, Port>();
   readonly tables: Classifier<OfRule>[] = [];
   readonly mac = new MacLearning();
+  /** Bridge.protocols as a bitmap of ofp_version (bit v): who may connect. */
+  allowedVersions = OFP_DEFAULT_VERSIONS;
 
   constructor(name: string, failMode: "secure" | "standalone", hwaddr: bigint) {
     this.name = name;
@@ -242,7 +245,13 @@ export class Bridge {
   }
 
   /** `ovs-ofctl dump-flows` text (without the reply header line). */
-  dumpFlows(nowNs: number, filter?: string): string {
+  /**
+   * dump-flows' rule lines as ovs-ofctl prints them for `version` (0x01 = OpenFlow
+   * 1.0): OpenFlow 1.1-1.4 replies carry no idle time, and 1.3+ show the reset_counts
+   * flag that OVS sets on rules added through OpenFlow 1.0/NXM (ovsim does not track
+   * which version added a rule, so every rule shows it).
+   */
+  dumpFlows(nowNs: number, filter?: string, version = 0x01): string {
     const lines: string[] = [];
     // `dump-flows SWITCH FLOW`: the rules a loose del-flows with FLOW would select.
     const rules = filter?.trim()
@@ -257,10 +266,12 @@ export class Bridge {
       let s = ` cookie=0x${r.cookie.toString(16)}, duration=${dur}s, table=${r.table}, n_packets=${r.nPackets}, n_bytes=${r.nBytes}, `;
       if (r.idleTimeout) s += `idle_timeout=${r.idleTimeout}, `;
       if (r.hardTimeout) s += `hard_timeout=${r.hardTimeout}, `;
-      s += `idle_age=${Math.floor((nowNs - r.usedNs) / 1e9)}, `;
+      if (version >= 0x04) s += "reset_counts ";
+      if (version === 0x01 || version >= 0x06)
+        s += `idle_age=${Math.floor((nowNs - r.usedNs) / 1e9)}, `;
       const m = formatMatch(r.key, r.mask, { priority: r.priority });
       s += m.length ? `${m} ` : "";
-      s += `actions=${formatActions(r.actions)}`;
+      s += `actions=${actionsForVersion(formatActions(r.actions), version, actionContextOf(m))}`;
       lines.push(s.replace(/, $/, " "));
     }
     return lines.length ? `${lines.join("\n")}\n` : "";

@@ -15,7 +15,8 @@ export type VswitchdErrorCode =
   | "BRIDGE_UNKNOWN"
   | "PORT_UNKNOWN"
   | "CASE_INVALID"
-  | "COMMAND_UNKNOWN";
+  | "COMMAND_UNKNOWN"
+  | "OFP_VERSION_NEGOTIATION";
 
 export class VswitchdError extends Error {
   readonly code: VswitchdErrorCode;
@@ -106,5 +107,19 @@ export class UnknownCommandError extends VswitchdError {
     this.name = "UnknownCommandError";
     this.tool = tool;
     this.command = command;
+  }
+}
+
+/**
+ * ovs-ofctl could not agree on an OpenFlow version with the bridge (Bridge.protocols
+ * allows none of the versions `-O` asked for). The message is what ovs-ofctl prints;
+ * `detail` is the vconn warning logged before it.
+ */
+export class VersionNegotiationError extends VswitchdError {
+  readonly detail: string;
+  constructor(bridge: string, detail: string) {
+    super("OFP_VERSION_NEGOTIATION", `${bridge}: failed to connect to socket (Broken pipe)`);
+    this.name = "VersionNegotiationError";
+    this.detail = detail;
   }
 }

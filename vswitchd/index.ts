@@ -19,7 +19,10 @@
  * per upcall; a revalidator pushes datapath stats back to OpenFlow rules, evicts
  * megaflows idle for max-idle, expires idle/hard timeouts and re-translates every
  * megaflow after flow, port or MAC-table changes. `COMMANDS` (commands.ts) is the one
- * table of ovs-ofctl / ovs-appctl verbs, text in and text out.
+ * table of ovs-ofctl / ovs-appctl verbs, text in and text out; ofp-version.ts holds
+ * the OpenFlow version negotiation (Bridge.protocols vs `-O`) and the per-version
+ * texts those verbs answer with. Bridge.flood_vlans reaches MacLearning.floodVlans:
+ * NORMAL neither learns nor looks up MACs on those VLANs, so it floods there.
  *
  * Glossary
  * - "megaflow": a datapath flow with a mask; its mask is the "wildcards" (wc) that
@@ -76,6 +79,9 @@
  * - OfprotoDpif: `handleUpcall`, `upcallQueued`, `revalidate`, `pushStats`,
  *   `counters`, `maxIdleMs`, `upcallCostNs`; VswitchdTimers.
  * - COMMANDS, runOfctl, runAppctl, splitCommandLine.
+ * - ofp-version.ts: OFP_VERSION_NAMES, ofpVersionsFromNames/FromProtocols,
+ *   ofpVersionsText, ofpVersionTag, actionsForVersion/actionContextOf;
+ *   Bridge.allowedVersions (from Bridge.protocols).
  */
 export * from "./actions.js";
 export * from "./bridge.js";
@@ -87,6 +93,7 @@ export * from "./flow-mod.js";
 export * from "./mac-learning.js";
 export * from "./match-format.js";
 export * from "./match-parse.js";
+export * from "./ofp-version.js";
 export * from "./ofproto.js";
 export * from "./ofproto-dpif.js";
 export * from "./trace-case.js";

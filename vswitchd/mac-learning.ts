@@ -26,6 +26,11 @@ export class MacLearning {
   agingS = MAC_DEFAULT_AGING_S;
   /** Beyond this many entries the least recently used dynamic one is evicted. */
   maxEntries = MAC_DEFAULT_MAX_ENTRIES;
+  /**
+   * Bridge.flood_vlans: VLANs on which nothing is learned and every lookup misses, so
+   * NORMAL floods (mac_learning_set_flood_vlans / is_learning_vlan in OVS).
+   */
+  floodVlans: ReadonlySet<number> = new Set();
   /** Bumped on every change, so revalidation knows translations may differ. */
   seq = 0;
 
@@ -37,6 +42,7 @@ export class MacLearning {
   learn(mac: bigint, vlan: number, port: number, nowNs: number): boolean {
     // Multicast sources are never learned (eth_addr_is_multicast).
     if ((mac >> 40n) & 1n) return false;
+    if (this.floodVlans.has(vlan)) return false;
     const key = MacLearning.k(mac, vlan);
     const e = this.entries.get(key);
     if (e?.isStatic) return false;
@@ -77,6 +83,7 @@ export class MacLearning {
   }
 
   lookup(mac: bigint, vlan: number, nowNs: number): MacEntry | undefined {
+    if (this.floodVlans.has(vlan)) return undefined;
     const e = this.entries.get(MacLearning.k(mac, vlan));
     if (!e) return undefined;
     if (!e.isStatic && nowNs - e.usedNs >= this.agingS * NS_PER_S) {
@@ -116,8 +123,9 @@ export class MacLearning {
         .slice(1)
         .replace(/(..)(?!$)/g, "$1:");
       const age = e.isStatic ? "static" : String(Math.floor((nowNs - e.usedNs) / NS_PER_S));
+      // fdb_show(): "%5s  %4d  MAC  " then "%3d" or "static".
       lines.push(
-        `${portName(e.port).padStart(5)}  ${String(e.vlan).padStart(4)}  ${mac}  ${age.padStart(4)}`,
+        `${portName(e.port).padStart(5)}  ${String(e.vlan).padStart(4)}  ${mac}  ${age.padStart(3)}`,
       );
     }
     return `${lines.join("\n")}\n`;

@@ -12,7 +12,13 @@
  * something to watch (megaflows or timed rules), so an idle world stays idle.
  *
  * It does not: service `recirc` continuations (a packet recirculated by a megaflow
- * misses again and is translated from its datapath key alone), send flow-removed
+ * misses again and is translated from its datapath key alone, from table 0). Today no
+ * translation emits recirc() — the OVS features that freeze state (ct, bonds with
+ * dp_hash, select groups, mid-pipeline MPLS pops) are not implemented — so nothing
+ * can take that path; the datapath only parses recirc() for users' dpctl flows. When
+ * one of those lands, xlate's frozen-state ids (recircIds) must map to the frozen
+ * table, stack and action set, and upcalls with recirc_id != 0 must resume there, as
+ * OVS's recirc_id_node does. It also does not send flow-removed
  * messages, or model more than one handler/revalidator thread.
  */
 import type { Dpif, Upcall } from "../datapath/index.js";
@@ -253,14 +259,17 @@ export class OfprotoDpif {
       const r = xlate(this.of, ing.bridge, flow, { recirc: this.of.recirc });
       const mask = r.mask;
       mask[W_IN_PORT] = 0xffffffff;
-      let sameMask = true;
-      for (let w = 0; w < mask.length && sameMask; w++) sameMask = mask[w] === uk.mask[w];
-      if (sameMask && r.actions === uk.actions) {
+      // revalidate_ukey(): the installed megaflow survives unless the new translation
+      // looks at bits its mask wildcards (flow_wildcards_has_extra); a narrower need
+      // keeps the wider installed mask and only the actions are modified.
+      let covered = true;
+      for (let w = 0; w < mask.length && covered; w++) covered = (mask[w]! & ~uk.mask[w]!) === 0;
+      if (covered && r.actions === uk.actions) {
         uk.rules = r.rules;
         continue;
       }
       this.counters.revalidated++;
-      if (!sameMask) {
+      if (!covered) {
         this.drop(id, uk);
         continue;
       }

@@ -19,6 +19,7 @@ import type { Dpif, NetdevPort } from "../datapath/index.js";
 import type { DatabaseSchema, Idl, IdlOptions, IdlRow, Json } from "../ovsdb/index.js";
 import type { Bridge, PortSpec, PortType, VlanMode } from "./bridge.js";
 import { runAppctl, runOfctl } from "./commands.js";
+import { ofpVersionsFromNames } from "./ofp-version.js";
 import { Ofproto } from "./ofproto.js";
 import { OfprotoDpif, type VswitchdTimers } from "./ofproto-dpif.js";
 
@@ -141,7 +142,16 @@ export class Vswitchd {
       schema: options.schema,
       tables: {
         Open_vSwitch: ["bridges", "next_cfg", "cur_cfg", "other_config"],
-        Bridge: ["name", "ports", "fail_mode", "other_config", "datapath_id", "datapath_type"],
+        Bridge: [
+          "name",
+          "ports",
+          "fail_mode",
+          "other_config",
+          "datapath_id",
+          "datapath_type",
+          "protocols",
+          "flood_vlans",
+        ],
         Port: ["name", "interfaces", "tag", "trunks", "vlan_mode"],
         Interface: [
           "name",
@@ -295,6 +305,17 @@ export class Vswitchd {
       if (Number.isFinite(aging) && aging > 0) b.mac.agingS = aging;
       const size = Number(oc.get("mac-table-size"));
       if (Number.isFinite(size) && size > 0) b.mac.maxEntries = size;
+      b.allowedVersions = ofpVersionsFromNames(w.row.set("protocols").map(String));
+      const flood = new Set(w.row.set("flood_vlans").map(Number));
+      if (
+        flood.size !== b.mac.floodVlans.size ||
+        [...flood].some((v) => !b.mac.floodVlans.has(v))
+      ) {
+        // ofproto-dpif's set_flood_vlans(): a changed set flushes the whole table.
+        b.mac.floodVlans = flood;
+        b.mac.flush();
+        touched = true;
+      }
     }
     if (touched) this.flowsChanged();
   }
