@@ -14,6 +14,13 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
   version: string;
 };
 
+// A reader that goes away (`ovsim run demo.ts | head`) is not an error: stop quietly,
+// as the OVS tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name("ovsim")
   .description("A software-defined network simulator that behaves like Open vSwitch")
