@@ -10,6 +10,7 @@
  * `encodeArp` derives hlen/plen from the address lengths when not given.
  */
 import { copyBytes, putBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import {
   checkRange,
   needBytes,
@@ -43,18 +44,7 @@ export interface ArpFields {
   tpa: Uint8Array;
 }
 
-export class ArpView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class ArpView extends HeaderView {
   /** RFC 826 "Packet format": 8 fixed octets, then 2·hlen + 2·plen of addresses. */
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;

@@ -9,6 +9,7 @@
  * does). The body (echo data, or the quoted datagram of an error) is the caller's.
  */
 import { rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { internetChecksum, update16 } from "./checksum.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 
@@ -34,18 +35,7 @@ export interface IcmpFields {
   seq?: number;
 }
 
-export class IcmpView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class IcmpView extends HeaderView {
   /** RFC 792: every message starts with type, code, checksum and 4 more octets. */
   validate(): PacketErrorCode | undefined {
     return this.end - this.off < ICMP_HEADER_LEN ? PacketErrorCode.TRUNCATED : undefined;

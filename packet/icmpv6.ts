@@ -13,6 +13,7 @@
  * follow RFC 4861 §4.6 (a zero length option invalidates the message).
  */
 import { copyBytes, putBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { l4ChecksumIpv6, update16 } from "./checksum.js";
 import {
   checkRange,
@@ -80,18 +81,7 @@ function isEcho(type: number): boolean {
   return type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY;
 }
 
-export class Icmpv6View {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class Icmpv6View extends HeaderView {
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 4443 §2.1: type, code, checksum and the message body's first 32 bits.

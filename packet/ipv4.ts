@@ -14,6 +14,7 @@
  * change (see checksum.ts fixL4ForIpv4Addr).
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { internetChecksum, update16, update32 } from "./checksum.js";
 import {
   checkRange,
@@ -63,18 +64,7 @@ export interface Ipv4Fields {
   options?: Uint8Array;
 }
 
-export class Ipv4View {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class Ipv4View extends HeaderView {
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 791 §3.1: the fixed part of the header is 20 octets.

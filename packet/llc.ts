@@ -10,6 +10,7 @@
  * Promises: LlcView allocates nothing. It does not interpret the LLC payload.
  */
 import { rd16, wr16 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import {
   checkRange,
   needBytes,
@@ -45,18 +46,7 @@ function controlLen(firstControlByte: number): number {
   return (firstControlByte & 3) === 3 ? 1 : 2;
 }
 
-export class LlcView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class LlcView extends HeaderView {
   /** 802.2 §3.2 and RFC 1042: the header, plus SNAP when announced, fits. */
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;

@@ -7,6 +7,7 @@
  * beneath the stack (OVS records it in the mpls actions, not in the packet).
  */
 import { rd32, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 
 export const MPLS_HLEN = 4;
@@ -39,18 +40,7 @@ export function mplsLse(f: MplsFields): number {
   );
 }
 
-export class MplsView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class MplsView extends HeaderView {
   /** RFC 3032 §2.1: each label stack entry is 4 octets. */
   validate(): PacketErrorCode | undefined {
     return this.end - this.off < MPLS_HLEN ? PacketErrorCode.TRUNCATED : undefined;

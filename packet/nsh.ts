@@ -11,6 +11,7 @@
  * Encoders compute the Length field. It does not forward along service paths.
  */
 import { copyBytes, putBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import {
   checkRange,
   needBytes,
@@ -57,18 +58,7 @@ export interface NshFields {
   tlvs?: NshTlv[];
 }
 
-export class NshView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class NshView extends HeaderView {
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 8300 §2.2-2.3: base header and service path header, 4 octets each.

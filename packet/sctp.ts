@@ -9,6 +9,7 @@
  * run associations.
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import {
   checkRange,
   needBytes,
@@ -75,18 +76,7 @@ export function fillSctpChecksum(buf: Uint8Array, off: number, len: number): voi
   wr32(buf, off + 8, sctpChecksum(buf, off, len));
 }
 
-export class SctpView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class SctpView extends HeaderView {
   /** RFC 9260 §3.1: the common header is 12 octets. */
   validate(): PacketErrorCode | undefined {
     return this.end - this.off < SCTP_HEADER_LEN ? PacketErrorCode.TRUNCATED : undefined;

@@ -10,6 +10,7 @@
  * included. It does not track connections.
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { fixL4ForField16, l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
 import {
   checkRange,
@@ -67,18 +68,7 @@ export interface TcpFields {
   options?: Uint8Array;
 }
 
-export class TcpView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class TcpView extends HeaderView {
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 9293 §3.1: the fixed header is 20 octets.

@@ -9,6 +9,7 @@
  * that ride on UDP (overlay/ does).
  */
 import { rd16, wr16 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { fixL4ForField16, l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 import { IPPROTO_UDP } from "./ipproto.js";
@@ -24,18 +25,7 @@ export interface UdpFields {
   checksum?: number;
 }
 
-export class UdpView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class UdpView extends HeaderView {
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 768: the header is 8 octets.

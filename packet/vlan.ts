@@ -9,6 +9,7 @@
  * It does not push or pop tags in a frame (the datapath's actions do, by moving bytes).
  */
 import { rd16, wr16 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 
 /** Bytes after the TPID: TCI and the encapsulated type. */
@@ -28,18 +29,7 @@ export interface VlanFields {
   type: number;
 }
 
-export class VlanView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class VlanView extends HeaderView {
   /** IEEE 802.1Q §9.5: TCI (2 octets) then the EtherType of the payload. */
   validate(): PacketErrorCode | undefined {
     return this.end - this.off < VLAN_HEADER_LEN ? PacketErrorCode.TRUNCATED : undefined;
