@@ -198,6 +198,8 @@ export class Dpif {
   private readonly checkOverlap: boolean;
   private readonly executor: Executor;
   private readonly ports: (Vport | undefined)[] = [];
+  /** Port names in use, so adding a port does not scan a sparse `ports` array. */
+  private readonly portNames = new Set<string>();
   private readonly vportTypes = new Map<string, VportFactory>();
   private hooks: TunnelHooks = {};
   private readonly actionCache = new Map<string, DpActions>();
@@ -286,13 +288,11 @@ export class Dpif {
         `Cannot add port "${spec.name}": port number ${portNo} is used by "${this.ports[portNo]!.name}"`,
       );
     }
-    for (const p of this.ports) {
-      if (p?.name === spec.name)
-        throw new DatapathError(
-          DATAPATH_ERROR_CODES.PORT_EXISTS,
-          `Port "${spec.name}" already exists in ${this.name}`,
-        );
-    }
+    if (this.portNames.has(spec.name))
+      throw new DatapathError(
+        DATAPATH_ERROR_CODES.PORT_EXISTS,
+        `Port "${spec.name}" already exists in ${this.name}`,
+      );
     let impl: NetdevPort | ReturnType<VportFactory>;
     if (spec.type === "netdev" || spec.type === "internal") {
       impl = spec.port ?? { transmit: () => {} };
@@ -317,6 +317,7 @@ export class Dpif {
       txPackets: 0,
       txBytes: 0,
     };
+    this.portNames.add(spec.name);
     return portNo;
   }
 
@@ -326,6 +327,7 @@ export class Dpif {
         DATAPATH_ERROR_CODES.NO_SUCH_PORT,
         `No port ${portNo} in ${this.name}`,
       );
+    this.portNames.delete(this.ports[portNo]!.name);
     this.ports[portNo] = undefined;
   }
 
@@ -737,8 +739,8 @@ export class Dpif {
   ): void {
     this.queueUpcall({
       type: "miss",
-      packet: copyBytes(frame, offset, length),
-      key: Uint32Array.from(key),
+      packet: copyUpcallBytes(frame, offset, length),
+      key: copyUpcallKey(key),
       inPort,
       userdata: null,
       pid: 0,
@@ -782,6 +784,38 @@ export class Dpif {
     this.rng = x >>> 0;
     return this.rng;
   }
+}
+
+// A miss upcall's key and packet outlive the batch (vswitchd keeps the key as its
+// ukey's), so each needs its own memory; carving them from shared slabs spares a
+// backing-store allocation each, a visible share of a flow setup. A slab lives while
+// anything carved from it does.
+const KEY_SLAB_KEYS = 512;
+let keySlab = new ArrayBuffer(0);
+let keySlabNext = KEY_SLAB_KEYS;
+function copyUpcallKey(key: FlowKey): FlowKey {
+  if (keySlabNext === KEY_SLAB_KEYS) {
+    keySlab = new ArrayBuffer(KEY_SLAB_KEYS * FLOW_WORDS * 4);
+    keySlabNext = 0;
+  }
+  const out = new Uint32Array(keySlab, FLOW_WORDS * 4 * keySlabNext++, FLOW_WORDS);
+  out.set(key.subarray(0, FLOW_WORDS));
+  return out;
+}
+
+const BYTE_SLAB = 256 * 1024;
+let byteSlab = new ArrayBuffer(0);
+let byteSlabNext = 0;
+function copyUpcallBytes(frame: Uint8Array, offset: number, length: number): Uint8Array {
+  if (length > BYTE_SLAB >> 4) return copyBytes(frame, offset, length);
+  if (byteSlabNext + length > byteSlab.byteLength) {
+    byteSlab = new ArrayBuffer(BYTE_SLAB);
+    byteSlabNext = 0;
+  }
+  const out = new Uint8Array(byteSlab, byteSlabNext, length);
+  byteSlabNext += (length + 7) & ~7;
+  out.set(frame.subarray(offset, offset + length));
+  return out;
 }
 
 function copyBytes(frame: Uint8Array, offset: number, length: number): Uint8Array {

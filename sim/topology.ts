@@ -466,22 +466,31 @@ export class Topology {
     const configure = async (h: HostSpec): Promise<void> => {
       const hv = hosts.get(h.name)!;
       await hv.start();
+      // One transaction (and one reconfiguration) per host, as one ovs-vsctl call
+      // with "--" between commands would be: per-port transactions dominated start.
+      const cmds: string[][] = [];
       for (const b of h.bridges)
-        await hv.addBridge(b.name, { failMode: b.failMode ?? "standalone" });
+        cmds.push(Hypervisor.addBridgeCommand(b.name, { failMode: b.failMode ?? "standalone" }));
       for (const b of h.bridges)
         for (const u of b.uplinks ?? [])
-          await hv.addPort(b.name, u.name, {
-            ...(u.tag !== undefined ? { tag: u.tag } : {}),
-            ...(u.trunks ? { trunks: u.trunks } : {}),
-            ...(u.vlanMode ? { vlanMode: u.vlanMode } : {}),
-          });
-      for (const ov of overlaysOf.get(h.name) ?? []) await addTunnelPorts(ov, hv, h.name, hostOf);
+          cmds.push(
+            Hypervisor.addPortCommand(b.name, u.name, {
+              ...(u.tag !== undefined ? { tag: u.tag } : {}),
+              ...(u.trunks ? { trunks: u.trunks } : {}),
+              ...(u.vlanMode ? { vlanMode: u.vlanMode } : {}),
+            }),
+          );
+      for (const ov of overlaysOf.get(h.name) ?? [])
+        cmds.push(...tunnelPortCommands(ov, h.name, hostOf));
       for (const v of vmsOf.get(h.name) ?? [])
-        await hv.attach(v.name, v.bridge, {
-          ...(v.tag !== undefined ? { tag: v.tag } : {}),
-          ...(v.trunks ? { trunks: v.trunks } : {}),
-          ...(v.vlanMode ? { vlanMode: v.vlanMode } : {}),
-        });
+        cmds.push(
+          Hypervisor.addPortCommand(v.bridge, hv.vms.get(v.name)!.tap, {
+            ...(v.tag !== undefined ? { tag: v.tag } : {}),
+            ...(v.trunks ? { trunks: v.trunks } : {}),
+            ...(v.vlanMode ? { vlanMode: v.vlanMode } : {}),
+          }),
+        );
+      await hv.vsctlBatch(cmds);
     };
     for (const h of spec.hosts) await configure(h);
 
@@ -494,28 +503,32 @@ export class Topology {
   }
 }
 
-/** The tunnel ports overlay `ov` needs on host `hn` (through its OVSDB). */
-async function addTunnelPorts(
+/** The ovs-vsctl commands adding the tunnel ports overlay `ov` needs on host `hn`. */
+function tunnelPortCommands(
   ov: OverlaySpec,
-  hv: Hypervisor,
   hn: string,
   hostOf: Map<string, HostSpec>,
-): Promise<void> {
+): string[][] {
   const ipOf = (h: string) => hostOf.get(h)!.underlayIp.split("/")[0]!;
   if (ov.mode === "flow") {
-    await hv.addPort(ov.bridge, tunnelPortName(ov), {
-      type: ov.type,
-      options: { remote_ip: "flow", key: String(ov.vni), local_ip: ipOf(hn) },
-    });
-    return;
+    return [
+      Hypervisor.addPortCommand(ov.bridge, tunnelPortName(ov), {
+        type: ov.type,
+        options: { remote_ip: "flow", key: String(ov.vni), local_ip: ipOf(hn) },
+      }),
+    ];
   }
+  const cmds: string[][] = [];
   for (const [i, peer] of ov.hosts.entries()) {
     if (peer === hn) continue;
-    await hv.addPort(ov.bridge, meshPortName(ov, peer, i), {
-      type: ov.type,
-      options: { remote_ip: ipOf(peer), key: String(ov.vni), local_ip: ipOf(hn) },
-    });
+    cmds.push(
+      Hypervisor.addPortCommand(ov.bridge, meshPortName(ov, peer, i), {
+        type: ov.type,
+        options: { remote_ip: ipOf(peer), key: String(ov.vni), local_ip: ipOf(hn) },
+      }),
+    );
   }
+  return cmds;
 }
 
 const PORT_PREFIX: Readonly<Record<TunnelType, string>> = {

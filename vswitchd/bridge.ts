@@ -161,7 +161,28 @@ export class Bridge {
     rule.cls = old
       ? cls.replace(old, rule)
       : cls.insert(fm.match.key, fm.match.mask, fm.priority, rule);
+    if (rule.idleTimeout || rule.hardTimeout) this.timed.add(rule);
     return rule;
+  }
+
+  /**
+   * Rules with an idle or hard timeout, so expiry and the revalidator's "anything to
+   * watch?" cost the timed rules, not the whole table. May hold rules already removed
+   * or replaced; `installed()` tells, and expire() prunes them.
+   */
+  private readonly timed = new Set<OfRule>();
+
+  private installed(r: OfRule): boolean {
+    return this.tables[r.table]!.findExact(r.key, r.mask, r.priority)?.data === r;
+  }
+
+  /** True while some installed rule has an idle or hard timeout. */
+  hasTimedRules(): boolean {
+    for (const r of this.timed) {
+      if (this.installed(r)) return true;
+      this.timed.delete(r);
+    }
+    return false;
   }
 
   /** Rules selected by a del/mod-flows pattern (loose: match is a superset; strict: equal). */
@@ -227,15 +248,20 @@ export class Bridge {
    */
   expire(nowNs: number): OfRule[] {
     const gone: OfRule[] = [];
-    for (const r of this.allRules()) {
+    for (const r of this.timed) {
+      if (!this.installed(r)) {
+        this.timed.delete(r);
+        continue;
+      }
       const idle = r.idleTimeout && nowNs - r.usedNs >= r.idleTimeout * 1e9;
       const hard = r.hardTimeout && nowNs - r.createdNs >= r.hardTimeout * 1e9;
       if (idle || hard) {
         this.tables[r.table]!.remove(r.cls!);
+        this.timed.delete(r);
         gone.push(r);
       }
     }
-    return gone;
+    return gone.sort((a, b) => a.table - b.table || b.priority - a.priority);
   }
 
   allRules(): OfRule[] {

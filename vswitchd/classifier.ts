@@ -197,7 +197,10 @@ function sameMasked(flow: Uint32Array, rule: ClsRule<unknown>, words: readonly n
 }
 
 function maskKey(mask: Uint32Array): string {
-  return Array.from(mask).join(",");
+  // Only the nonzero words, by index: short, and cheap to build for every flow-mod.
+  let k = "";
+  for (let w = 0; w < mask.length; w++) if (mask[w]) k += `${w}:${mask[w]},`;
+  return k;
 }
 
 export class Classifier<T> {

@@ -18,7 +18,10 @@
  * translated, their megaflow installed and the packet executed, at a simulated cost
  * per upcall; a revalidator pushes datapath stats back to OpenFlow rules, evicts
  * megaflows idle for max-idle, expires idle/hard timeouts and re-translates every
- * megaflow after flow, port or MAC-table changes. `COMMANDS` (commands.ts) is the one
+ * megaflow after flow or port changes. MAC-table changes are revalidated by tags: each
+ * translation reports the (MAC, VLAN) entries NORMAL looked up (XlateResult.macTags),
+ * ofproto-dpif indexes ukeys by them, and MacLearning logs which entries changed, so a
+ * learn re-translates only the megaflows that depended on that entry. `COMMANDS` (commands.ts) is the one
  * table of ovs-ofctl / ovs-appctl verbs, text in and text out; ofp-version.ts holds
  * the OpenFlow version negotiation (Bridge.protocols vs `-O`) and the per-version
  * texts those verbs answer with. Bridge.flood_vlans reaches MacLearning.floodVlans:
@@ -47,7 +50,10 @@
  *   only with `generate`.
  * - Unsupported OpenFlow actions are refused when the flow is added.
  * - After a revalidation pass every installed megaflow's actions equal a fresh
- *   translation of its key (test/vswitchd/ofproto-dpif.test.ts, on random edits).
+ *   translation of its key (test/vswitchd/ofproto-dpif.test.ts, on random edits and
+ *   on random MAC learns, moves, flushes and aging).
+ * - Learning N new MACs costs O(N) translations, not O(N × megaflows): a MAC change
+ *   re-translates only ukeys tagged with that (MAC, VLAN) (OfprotoDpif.counters.xlates).
  * - Datapath packets are credited to OpenFlow rules exactly once.
  * - Vswitchd's reconfiguration is a full, idempotent reconcile that writes nothing
  *   when nothing differs, so its own write-backs cannot loop.
@@ -77,7 +83,9 @@
  *   `appctl`, `rescan`, `refreshStats`; NetdevBinding/NetdevProvider are what a
  *   host implements for system/internal interfaces.
  * - OfprotoDpif: `handleUpcall`, `upcallQueued`, `revalidate`, `pushStats`,
- *   `counters`, `maxIdleMs`, `upcallCostNs`; VswitchdTimers.
+ *   `counters` (incl. `xlates`), `maxIdleMs`, `upcallCostNs`; VswitchdTimers.
+ * - MacLearning: `learn`, `lookup(mac, vlan, now, tags?)`, `takeChanges()` (the
+ *   revalidation change log: "all" or changed keys), `MacLearning.key`.
  * - COMMANDS, runOfctl, runAppctl, splitCommandLine.
  * - ofp-version.ts: OFP_VERSION_NAMES, ofpVersionsFromNames/FromProtocols,
  *   ofpVersionsText, ofpVersionTag, actionsForVersion/actionContextOf;

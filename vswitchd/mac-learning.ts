@@ -5,6 +5,13 @@
  *
  * Time is passed in (nanoseconds of the caller's clock); nothing here reads a clock.
  * Slow path only: translation consults it, the datapath never does.
+ *
+ * Revalidation tags: a translation that looks up a (MAC, VLAN) depends on that one
+ * entry, present or absent. The table keeps a change log of the (MAC, VLAN) keys whose
+ * lookup answer may have changed (learned, moved, aged, evicted, flushed), which
+ * ofproto-dpif drains to re-translate only the megaflows that looked those keys up —
+ * OVS's xlate-cache idea, so learning N new MACs costs O(N) translations, not
+ * O(N × megaflows). Changes that touch everything (flush, too many at once) say "all".
  */
 
 export const MAC_DEFAULT_AGING_S = 300;
@@ -20,6 +27,8 @@ export interface MacEntry {
 
 /** OVS's default other_config:mac-table-size. */
 export const MAC_DEFAULT_MAX_ENTRIES = 8192;
+/** Beyond this many changed keys between drains, revalidate everything instead. */
+export const MAC_CHANGE_LOG_MAX = 4096;
 
 export class MacLearning {
   private readonly entries = new Map<string, MacEntry>();
@@ -33,9 +42,48 @@ export class MacLearning {
   floodVlans: ReadonlySet<number> = new Set();
   /** Bumped on every change, so revalidation knows translations may differ. */
   seq = 0;
+  /** Keys (see `key()`) whose lookup may answer differently since the last drain. */
+  private changedKeys: string[] = [];
+  /** Too much changed to list (flush, or more than MAC_CHANGE_LOG_MAX keys). */
+  private changedAll = false;
 
-  private static k(mac: bigint, vlan: number): string {
-    return `${mac}/${vlan}`;
+  /** The revalidation tag of a (MAC, VLAN) lookup. */
+  static key(mac: bigint, vlan: number): string {
+    // A 48-bit MAC is exact as a Number, whose decimal form is cheaper than a BigInt's.
+    return `${Number(mac)}/${vlan}`;
+  }
+
+  private changed(key: string): void {
+    this.seq++;
+    if (this.changedAll) return;
+    if (this.changedKeys.length >= MAC_CHANGE_LOG_MAX) this.changedEverything();
+    else this.changedKeys.push(key);
+  }
+
+  private changedEverything(): void {
+    this.seq++;
+    this.changedAll = true;
+    this.changedKeys = [];
+  }
+
+  /** True while changes wait for `takeChanges()`. */
+  get hasChanges(): boolean {
+    return this.changedAll || this.changedKeys.length > 0;
+  }
+
+  /**
+   * Drains the change log: "all" (revalidate every translation that used this table)
+   * or the keys whose lookups may now answer differently.
+   */
+  takeChanges(): "all" | readonly string[] {
+    if (this.changedAll) {
+      this.changedAll = false;
+      this.changedKeys = [];
+      return "all";
+    }
+    const keys = this.changedKeys;
+    if (keys.length) this.changedKeys = [];
+    return keys;
   }
 
   /** Learns `mac` on `port`; returns true if the table changed. Static entries win. */
@@ -43,33 +91,42 @@ export class MacLearning {
     // Multicast sources are never learned (eth_addr_is_multicast).
     if ((mac >> 40n) & 1n) return false;
     if (this.floodVlans.has(vlan)) return false;
-    const key = MacLearning.k(mac, vlan);
+    const key = MacLearning.key(mac, vlan);
     const e = this.entries.get(key);
     if (e?.isStatic) return false;
     if (e && e.port === port) {
+      // mac_learning_insert(): a refreshed entry becomes the most recently used, so
+      // the table's order is LRU order (fdb/show's order, and eviction's).
       e.usedNs = nowNs;
+      this.entries.delete(key);
+      this.entries.set(key, e);
       return false;
     }
-    this.entries.delete(key);
+    if (e) this.entries.delete(key); // a move: to the LRU end with its new port
     this.entries.set(key, { mac, vlan, port, usedNs: nowNs, isStatic: false });
     this.evict();
-    this.seq++;
+    this.changed(key);
     return true;
   }
 
   /** `fdb/add`: a static entry that never ages. */
   addStatic(mac: bigint, vlan: number, port: number): void {
-    this.entries.set(MacLearning.k(mac, vlan), { mac, vlan, port, usedNs: 0, isStatic: true });
-    this.seq++;
+    const key = MacLearning.key(mac, vlan);
+    this.entries.set(key, { mac, vlan, port, usedNs: 0, isStatic: true });
+    this.changed(key);
   }
 
   /** Drops the oldest dynamic entries while the table is over `maxEntries`. */
   private evict(): void {
     if (this.entries.size <= this.maxEntries) return;
-    let oldest: [string, MacEntry] | undefined;
-    for (const kv of this.entries)
-      if (!kv[1].isStatic && (!oldest || kv[1].usedNs < oldest[1].usedNs)) oldest = kv;
-    if (oldest) this.entries.delete(oldest[0]);
+    // Entries are in LRU order (learn() moves what it touches to the end): the first
+    // dynamic one is the least recently used.
+    for (const [k, e] of this.entries) {
+      if (e.isStatic) continue;
+      this.entries.delete(k);
+      this.changed(k);
+      return;
+    }
   }
 
   /** Forgets every dynamic entry learned on `port` (the port went away or changed). */
@@ -77,17 +134,25 @@ export class MacLearning {
     for (const [k, e] of this.entries) {
       if (e.port === port && !e.isStatic) {
         this.entries.delete(k);
-        this.seq++;
+        this.changed(k);
       }
     }
   }
 
-  lookup(mac: bigint, vlan: number, nowNs: number): MacEntry | undefined {
+  /**
+   * The entry for (mac, vlan), if any and not aged out. `tags`, when given, receives
+   * the lookup's revalidation tag (what the caller's translation now depends on).
+   */
+  lookup(mac: bigint, vlan: number, nowNs: number, tags?: string[]): MacEntry | undefined {
+    // A flood VLAN's lookups always miss; changing flood_vlans flushes (tags "all").
     if (this.floodVlans.has(vlan)) return undefined;
-    const e = this.entries.get(MacLearning.k(mac, vlan));
+    const key = MacLearning.key(mac, vlan);
+    tags?.push(key);
+    const e = this.entries.get(key);
     if (!e) return undefined;
     if (!e.isStatic && nowNs - e.usedNs >= this.agingS * NS_PER_S) {
-      this.entries.delete(MacLearning.k(mac, vlan));
+      this.entries.delete(key);
+      this.changed(key);
       return undefined;
     }
     return e;
@@ -102,16 +167,16 @@ export class MacLearning {
     for (const [k, e] of this.entries) {
       if (!e.isStatic && nowNs - e.usedNs >= this.agingS * NS_PER_S) {
         this.entries.delete(k);
+        this.changed(k);
         n++;
       }
     }
-    if (n) this.seq++;
     return n;
   }
 
   flush(): void {
     for (const [k, e] of this.entries) if (!e.isStatic) this.entries.delete(k);
-    this.seq++;
+    this.changedEverything();
   }
 
   /** `fdb/show` text; `portName` maps an ofport to what OVS prints. */

@@ -4,8 +4,14 @@
  * flowPut, execute the held packet — and keeps the installed megaflows honest with
  * a revalidator: datapath stats are pushed back to the OpenFlow rules each megaflow
  * came from (so `dump-flows` counts them), megaflows idle for `max-idle` are evicted,
- * OpenFlow idle/hard timeouts expire rules, and after any change to flows, ports or
- * the MAC table every megaflow is re-translated and fixed or deleted.
+ * OpenFlow idle/hard timeouts expire rules, and after any change to flows or ports
+ * every megaflow is re-translated and fixed or deleted.
+ *
+ * MAC learning is revalidated by tags, as OVS's xlate cache does: each ukey remembers
+ * the (MAC, VLAN) entries its translation looked up (xlate's macTags), an index maps
+ * each such entry to the ukeys that used it, and a MAC table change re-translates only
+ * the ukeys indexed under the changed entries. Learning a new MAC thus re-translates
+ * just the megaflows that flooded for lack of it, so N learns cost O(N) translations.
  *
  * Time: upcalls cost `upcallCostNs` of simulated time each and are serviced one after
  * another (one handler thread); the revalidator runs every 500 ms while there is
@@ -31,6 +37,7 @@ import {
   W_TUN_SRC,
 } from "../packet/index.js";
 import { type Bridge, creditRuleStats, type OfRule } from "./bridge.js";
+import type { MacLearning } from "./mac-learning.js";
 import type { Ofproto } from "./ofproto.js";
 import { xlate } from "./xlate.js";
 
@@ -53,6 +60,9 @@ interface Ukey {
   mask: FlowKey;
   actions: string;
   rules: readonly OfRule[];
+  /** The MAC entries its translation looked up (xlate's macTags / macTables). */
+  macTags: readonly string[];
+  macTables: readonly MacLearning[];
   packets: number;
   bytes: number;
   readonly createdNs: number;
@@ -75,6 +85,8 @@ export interface UpcallCounters {
   dumps: number;
   /** Largest number of megaflows seen at once. */
   maxFlows: number;
+  /** Translations run: upcalls, revalidation and stats-push refreshes. */
+  xlates: number;
 }
 
 export class OfprotoDpif {
@@ -87,6 +99,7 @@ export class OfprotoDpif {
     revalidated: 0,
     dumps: 0,
     maxFlows: 0,
+    xlates: 0,
   };
   upcallCostNs: number;
   maxIdleMs = MAX_IDLE_DEFAULT_MS;
@@ -95,7 +108,8 @@ export class OfprotoDpif {
   private tickHandle = 0;
   private immediateHandle = 0;
   private needFull = false;
-  private macSeq = -1;
+  /** MAC table → revalidation tag → ids of the ukeys whose translation looked it up. */
+  private readonly macIndex = new Map<MacLearning, Map<string, Set<number>>>();
 
   constructor(
     readonly of: Ofproto,
@@ -159,6 +173,7 @@ export class OfprotoDpif {
     const dpIn = key[W_IN_PORT]!;
     key[W_IN_PORT] = ing.ofport;
     const before = this.macVersion();
+    this.counters.xlates++;
     const r = xlate(this.of, ing.bridge, key, { generate: true, recirc: this.of.recirc });
     key[W_IN_PORT] = dpIn;
     // r.mask is this translation's own array: the datapath matches the full dp port.
@@ -176,19 +191,56 @@ export class OfprotoDpif {
     creditRuleStats(r.rules, 1, u.packet.length, now);
     const old = this.ukeys.get(flowId);
     if (!old) this.counters.installed++;
-    this.ukeys.set(flowId, {
+    else this.untag(flowId, old);
+    const uk: Ukey = {
       key,
       mask,
       actions: r.actions,
       rules: r.rules,
+      macTags: r.macTags,
+      macTables: r.macTables,
       packets: old?.packets ?? 0,
       bytes: old?.bytes ?? 0,
       createdNs: old?.createdNs ?? now,
-    });
+    };
+    this.ukeys.set(flowId, uk);
+    this.tag(flowId, uk);
     if (this.ukeys.size > this.counters.maxFlows) this.counters.maxFlows = this.ukeys.size;
-    // A MAC learnt or moved changes what NORMAL does for other megaflows.
-    if (this.macVersion() !== before) this.requestRevalidation();
+    // A MAC learnt or moved changes what NORMAL does for the megaflows tagged with it.
+    if (this.macVersion() !== before) this.scheduleRevalidation();
     this.armTick();
+  }
+
+  /** Indexes a ukey under the MAC entries its translation looked up. */
+  private tag(id: number, uk: Ukey): void {
+    for (let i = 0; i < uk.macTags.length; i++) {
+      const table = uk.macTables[i]!;
+      let byTag = this.macIndex.get(table);
+      if (!byTag) {
+        byTag = new Map();
+        this.macIndex.set(table, byTag);
+      }
+      const tag = uk.macTags[i]!;
+      const ids = byTag.get(tag);
+      if (ids) ids.add(id);
+      else byTag.set(tag, new Set([id]));
+    }
+  }
+
+  private untag(id: number, uk: Ukey): void {
+    for (let i = 0; i < uk.macTags.length; i++) {
+      const byTag = this.macIndex.get(uk.macTables[i]!);
+      const ids = byTag?.get(uk.macTags[i]!);
+      if (!ids) continue;
+      ids.delete(id);
+      if (ids.size === 0) byTag!.delete(uk.macTags[i]!);
+    }
+  }
+
+  /** Forgets a ukey (its megaflow is gone from the datapath or about to be). */
+  private forget(id: number, uk: Ukey): void {
+    this.untag(id, uk);
+    this.ukeys.delete(id);
   }
 
   // ---------------------------------------------------------------- revalidation
@@ -206,10 +258,19 @@ export class OfprotoDpif {
    */
   requestRevalidation(): void {
     this.needFull = true;
+    this.scheduleRevalidation();
+  }
+
+  /** Runs a revalidator pass soon (at the current simulated time). */
+  private scheduleRevalidation(): void {
     if (this.immediateHandle) return;
     this.immediateHandle = this.timers.schedule(0, () => {
       this.immediateHandle = 0;
-      this.revalidate();
+      // A MAC learn only needs its tagged megaflows re-translated; stats, eviction
+      // and expiry wait for the periodic pass (a pass over every ukey per learn
+      // would make learning N MACs quadratic again).
+      if (this.needFull) this.revalidate();
+      else this.retranslate();
     });
   }
 
@@ -225,14 +286,14 @@ export class OfprotoDpif {
   }
 
   private hasTimedRules(): boolean {
-    for (const b of this.of.bridges())
-      for (const r of b.allRules()) if (r.idleTimeout || r.hardTimeout) return true;
+    for (const b of this.of.bridges()) if (b.hasTimedRules()) return true;
     return false;
   }
 
   /**
-   * One revalidator pass: push stats, evict idle megaflows, expire OpenFlow rules,
-   * and (when something changed) re-translate every megaflow, modifying or deleting
+   * One revalidator pass: push stats, evict idle megaflows, expire OpenFlow rules, and
+   * re-translate — every megaflow when flows, ports or a whole MAC table changed,
+   * otherwise only those tagged with a changed MAC entry — modifying or deleting
    * those whose translation differs.
    */
   revalidate(): void {
@@ -244,43 +305,81 @@ export class OfprotoDpif {
       if (b.expire(now).length) expired = true;
       b.mac.expire(now);
     }
-    if (expired || this.macChanged) this.needFull = true;
-    if (!this.needFull) return;
-    this.needFull = false;
-    this.macSeq = this.macVersion();
-    for (const [id, uk] of [...this.ukeys]) {
-      const ing = this.ingress(uk.key);
-      if (!ing) {
-        this.drop(id, uk);
+    if (expired) this.needFull = true;
+    this.retranslate();
+  }
+
+  /**
+   * Re-translates every megaflow if flows, ports or a whole MAC table changed, else
+   * only the megaflows tagged with MAC entries that changed since the last pass.
+   */
+  private retranslate(): void {
+    // Drain every MAC table's change log, even when the pass is full anyway.
+    let tagged: Set<number> | undefined;
+    for (const b of this.of.bridges()) {
+      const changes = b.mac.takeChanges();
+      if (changes === "all") {
+        this.needFull = true;
         continue;
       }
-      const flow = uk.key.slice();
-      flow[W_IN_PORT] = ing.ofport;
-      const r = xlate(this.of, ing.bridge, flow, { recirc: this.of.recirc });
-      const mask = r.mask;
-      mask[W_IN_PORT] = 0xffffffff;
-      // revalidate_ukey(): the installed megaflow survives unless the new translation
-      // looks at bits its mask wildcards (flow_wildcards_has_extra); a narrower need
-      // keeps the wider installed mask and only the actions are modified.
-      let covered = true;
-      for (let w = 0; w < mask.length && covered; w++) covered = (mask[w]! & ~uk.mask[w]!) === 0;
-      if (covered && r.actions === uk.actions) {
-        uk.rules = r.rules;
-        continue;
-      }
-      this.counters.revalidated++;
-      if (!covered) {
-        this.drop(id, uk);
-        continue;
-      }
-      try {
-        this.dpif.flowPut(uk.key, uk.mask, r.actions, { create: false });
-        uk.actions = r.actions;
-        uk.rules = r.rules;
-      } catch {
-        this.drop(id, uk);
+      const byTag = this.macIndex.get(b.mac);
+      if (!byTag || this.needFull) continue;
+      for (const tag of changes) {
+        const ids = byTag.get(tag);
+        if (!ids) continue;
+        tagged ??= new Set();
+        for (const id of ids) tagged.add(id);
       }
     }
+    if (this.needFull) {
+      this.needFull = false;
+      for (const [id, uk] of [...this.ukeys]) this.revalidateUkey(id, uk);
+    } else if (tagged) {
+      for (const id of tagged) {
+        const uk = this.ukeys.get(id);
+        if (uk) this.revalidateUkey(id, uk);
+      }
+    }
+  }
+
+  /** revalidate_ukey(): re-translates one megaflow and keeps, modifies or deletes it. */
+  private revalidateUkey(id: number, uk: Ukey): void {
+    const ing = this.ingress(uk.key);
+    if (!ing) {
+      this.drop(id, uk);
+      return;
+    }
+    const flow = uk.key.slice();
+    flow[W_IN_PORT] = ing.ofport;
+    this.counters.xlates++;
+    const r = xlate(this.of, ing.bridge, flow, { recirc: this.of.recirc });
+    const mask = r.mask;
+    mask[W_IN_PORT] = 0xffffffff;
+    // The installed megaflow survives unless the new translation looks at bits its
+    // mask wildcards (flow_wildcards_has_extra); a narrower need keeps the wider
+    // installed mask and only the actions are modified.
+    let covered = true;
+    for (let w = 0; w < mask.length && covered; w++) covered = (mask[w]! & ~uk.mask[w]!) === 0;
+    if (!covered) {
+      this.counters.revalidated++;
+      this.drop(id, uk);
+      return;
+    }
+    if (r.actions !== uk.actions) {
+      this.counters.revalidated++;
+      try {
+        this.dpif.flowPut(uk.key, uk.mask, r.actions, { create: false });
+      } catch {
+        this.drop(id, uk);
+        return;
+      }
+      uk.actions = r.actions;
+    }
+    uk.rules = r.rules;
+    this.untag(id, uk);
+    uk.macTags = r.macTags;
+    uk.macTables = r.macTables;
+    this.tag(id, uk);
   }
 
   /** Deletes a megaflow, crediting the packets it handled since the last push. */
@@ -288,7 +387,7 @@ export class OfprotoDpif {
     const st = this.dpif.flowDel({ key: uk.key, mask: uk.mask });
     if (st && st.packets > uk.packets)
       creditRuleStats(uk.rules, st.packets - uk.packets, st.bytes - uk.bytes, st.usedNs);
-    this.ukeys.delete(id);
+    this.forget(id, uk);
   }
 
   /**
@@ -302,7 +401,7 @@ export class OfprotoDpif {
     for (const [id, uk] of [...this.ukeys]) {
       const f = this.dpif.flowGet({ key: uk.key, mask: uk.mask });
       if (!f) {
-        this.ukeys.delete(id);
+        this.forget(id, uk);
         continue;
       }
       const dp = f.stats.packets - uk.packets;
@@ -329,6 +428,7 @@ export class OfprotoDpif {
     if (!ing) return;
     const flow = uk.key.slice();
     flow[W_IN_PORT] = ing.ofport;
+    this.counters.xlates++;
     xlate(this.of, ing.bridge, flow, { generate: true, recirc: this.of.recirc });
   }
 
@@ -345,8 +445,9 @@ export class OfprotoDpif {
     this.immediateHandle = 0;
   }
 
-  /** The MAC tables changed since the last full pass (learning outside upcalls). */
+  /** Some MAC table changed since the last revalidator pass drained its log. */
   get macChanged(): boolean {
-    return this.macVersion() !== this.macSeq;
+    for (const b of this.of.bridges()) if (b.mac.hasChanges) return true;
+    return false;
   }
 }

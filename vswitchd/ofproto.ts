@@ -134,7 +134,29 @@ export class Ofproto implements XlateEnv {
   }
 
   /** The bridge and port behind a datapath port number (not tunnel vports). */
+  /**
+   * The bridge and non-tunnel port owning datapath port `dpPort`. Asked once per
+   * upcall, so the answer is cached per dp port and checked before use (ports are
+   * added and removed from several places; a stale entry just falls back to a scan).
+   */
   portByDp(dpPort: number): { bridge: Bridge; port: Port } | undefined {
+    const hit = this.dpPortCache.get(dpPort);
+    if (
+      hit &&
+      hit.port.dpPort === dpPort &&
+      hit.bridge.ports.get(hit.port.ofport) === hit.port &&
+      this.bridge(hit.bridge.name) === hit.bridge
+    )
+      return hit;
+    const found = this.scanPortByDp(dpPort);
+    if (found) this.dpPortCache.set(dpPort, found);
+    else this.dpPortCache.delete(dpPort);
+    return found;
+  }
+
+  private readonly dpPortCache = new Map<number, { bridge: Bridge; port: Port }>();
+
+  private scanPortByDp(dpPort: number): { bridge: Bridge; port: Port } | undefined {
     for (const bridge of this.bridges()) {
       for (const port of bridge.ports.values()) {
         if (

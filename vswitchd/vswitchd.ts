@@ -281,6 +281,9 @@ export class Vswitchd {
             mac: i?.string("mac"),
           });
         }
+        // Ports added in one transaction get ofports in name order, not in the
+        // (random) order of their row UUIDs, so a seeded run stays the same run.
+        ports.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         wanted.set(name, { row, ports });
       }
     }

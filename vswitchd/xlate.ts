@@ -43,6 +43,7 @@ import {
   prereqOk,
   setField,
 } from "./fields.js";
+import type { MacEntry, MacLearning } from "./mac-learning.js";
 import { formatIpv4, formatIpv6, formatMac, formatMatch } from "./match-format.js";
 import {
   OFPP_ALL,
@@ -116,12 +117,26 @@ export interface XlateResult {
   /** The megaflow as ofproto/trace prints it. */
   readonly megaflow: string;
   readonly flow: Uint32Array;
+  /**
+   * The working flow after translation. With `trace` it is the result's own copy;
+   * without, it is shared scratch, valid only until the next translation.
+   */
   readonly finalFlow: Uint32Array;
   /** ofproto/trace's per-bridge lines. */
   readonly trace: readonly string[];
   /** Rules that took part, for stats crediting. */
   readonly rules: readonly OfRule[];
+  /**
+   * What the MAC tables told this translation: `macTags[i]` is a (MAC, VLAN) key
+   * (MacLearning.key) looked up in `macTables[i]`. A megaflow's translation can change
+   * through the MAC tables only when one of these entries changes.
+   */
+  readonly macTags: readonly string[];
+  readonly macTables: readonly MacLearning[];
 }
+
+const NO_TAGS: readonly string[] = [];
+const NO_TABLES: readonly MacLearning[] = [];
 
 const F = (n: string): MatchField => findField(n)!;
 const TUN_WORDS_END = W_METADATA_HI;
@@ -160,6 +175,9 @@ interface Ctx {
   l3Touched: boolean;
   /** Build ofproto/trace text (slow); plain upcalls skip it. */
   readonly tracing: boolean;
+  /** MAC lookups' revalidation tags and the table of each (parallel arrays). */
+  macTags: string[] | undefined;
+  macTables: MacLearning[] | undefined;
 }
 
 const L3_FIELDS = new Set([
@@ -184,10 +202,10 @@ function tr(ctx: Ctx, text: string): void {
   ctx.trace.push(`${" ".repeat(4 + 8 * ctx.level)}${text}`);
 }
 function note(ctx: Ctx, text: string): void {
-  tr(ctx, ` -> ${text}`);
+  if (ctx.tracing) tr(ctx, ` -> ${text}`);
 }
 function warn(ctx: Ctx, text: string): void {
-  tr(ctx, ` >> ${text}`);
+  if (ctx.tracing) tr(ctx, ` >> ${text}`);
 }
 
 function bridgeHeader(ctx: Ctx, name: string): void {
@@ -805,11 +823,19 @@ function isGratuitousArp(ctx: Ctx): boolean {
   return false;
 }
 
+/** The MAC whose bytes 0-1 are in word `hi` (low 16 bits) and 2-5 in `hi + 1`. */
+function macOf(f: Uint32Array, hi: number): bigint {
+  return (BigInt(f[hi]! & 0xffff) << 32n) | BigInt(f[hi + 1]!);
+}
+
 function xlateNormal(ctx: Ctx): void {
   const f = ctx.flow;
   const wc = ctx.wc;
-  setField(wc, F("dl_src"), fieldMaxMask(F("dl_src")));
-  setField(wc, F("dl_dst"), fieldMaxMask(F("dl_dst")));
+  // Both MACs in full (setField on dl_src/dl_dst, by their words: once per upcall).
+  wc[K.W_DL_SRC_HI] = (wc[K.W_DL_SRC_HI]! | 0xffff) >>> 0;
+  wc[K.W_DL_SRC_LO] = 0xffffffff;
+  wc[K.W_DL_DST_HI] = (wc[K.W_DL_DST_HI]! | 0xffff) >>> 0;
+  wc[K.W_DL_DST_LO] = 0xffffffff;
   wc[W_VLAN0] = (wc[W_VLAN0]! | VLAN_VID_MASK | VLAN_CFI) >>> 0;
   const inPort = ctx.bridge.ports.get(f[W_IN_PORT]! & 0xffff);
   if (!inPort) {
@@ -825,7 +851,7 @@ function xlateNormal(ctx: Ctx): void {
   }
   const x = xvlanInput(inPort, inx);
   const vlan = x[0].vid;
-  const dst = getField(f, F("dl_dst"));
+  const dst = macOf(f, K.W_DL_DST_HI);
   if ((dst & 0xfffffffffff0n) === 0x0180c2000000n) {
     note(ctx, "packet has reserved destination MAC, dropping");
     return;
@@ -833,8 +859,17 @@ function xlateNormal(ctx: Ctx): void {
   // Examined for its wildcards; the grat-ARP lock only matters for bonds.
   isGratuitousArp(ctx);
   if (ctx.generate)
-    ctx.bridge.mac.learn(getField(f, F("dl_src")), vlan, inPort.ofport, ctx.env.nowNs());
-  const entry = (dst >> 40n) & 1n ? undefined : ctx.bridge.mac.lookup(dst, vlan, ctx.env.nowNs());
+    ctx.bridge.mac.learn(macOf(f, K.W_DL_SRC_HI), vlan, inPort.ofport, ctx.env.nowNs());
+  let entry: MacEntry | undefined;
+  if (!((dst >> 40n) & 1n)) {
+    // The lookup's tag goes with the translation: revalidation re-translates this
+    // megaflow only when that (MAC, VLAN) entry changes.
+    ctx.macTags ??= [];
+    ctx.macTables ??= [];
+    const n = ctx.macTags.length;
+    entry = ctx.bridge.mac.lookup(dst, vlan, ctx.env.nowNs(), ctx.macTags);
+    if (ctx.macTags.length > n) ctx.macTables.push(ctx.bridge.mac);
+  }
   if (entry) {
     const out = ctx.bridge.ports.get(entry.port);
     if (!out) {
@@ -1201,6 +1236,53 @@ function scratchBase(flow: Uint32Array): Uint32Array {
   SCRATCH_BASE.set(flow);
   return SCRATCH_BASE;
 }
+// Likewise the working flow of an untraced translation: its final state is only read
+// by ofproto/trace, which asks for `trace` and gets its own copy.
+const SCRATCH_FLOW = K.newFlowKey();
+
+// Megaflow masks outlive their translation (ukeys keep them), so each needs its own
+// words; carving them from a shared slab spares a backing-store allocation per upcall,
+// the largest single cost of a flow setup. A slab lives while any of its masks does.
+const SLAB_KEYS = 512;
+let maskSlab = new ArrayBuffer(0);
+let maskSlabNext = SLAB_KEYS;
+function newMask(): Uint32Array {
+  if (maskSlabNext === SLAB_KEYS) {
+    maskSlab = new ArrayBuffer(SLAB_KEYS * K.FLOW_WORDS * 4);
+    maskSlabNext = 0;
+  }
+  return new Uint32Array(maskSlab, K.FLOW_WORDS * 4 * maskSlabNext++, K.FLOW_WORDS);
+}
+
+/** XlateResult, with the printed megaflow built only when asked for. */
+class Xlated implements XlateResult {
+  private text: string | undefined;
+  constructor(
+    readonly actions: string,
+    readonly mask: Uint32Array,
+    readonly flow: Uint32Array,
+    readonly finalFlow: Uint32Array,
+    readonly trace: readonly string[],
+    readonly rules: readonly OfRule[],
+    readonly macTags: readonly string[],
+    readonly macTables: readonly MacLearning[],
+    /** The VLAN mask word before the datapath's always-matched CFI bit was added. */
+    private readonly ovsVlan0: number,
+  ) {}
+
+  get megaflow(): string {
+    if (this.text === undefined) {
+      // The printed megaflow leaves out the VLAN of an untagged packet: the datapath
+      // key says "no VLAN" through its ethertype. Our mask keeps the CFI bit for that.
+      const untagged = !(this.flow[W_VLAN0]! & VLAN_CFI);
+      const p = this.mask.slice();
+      p[W_VLAN0] = untagged ? 0 : this.ovsVlan0 & 0xffff;
+      p[W_VLAN1] = untagged ? 0 : p[W_VLAN1]! & 0xffff;
+      this.text = formatMatch(this.flow, p);
+    }
+    return this.text;
+  }
+}
 
 /** Translates `flow` (not modified) arriving on `bridge`. */
 export function xlate(
@@ -1209,11 +1291,18 @@ export function xlate(
   flow: Uint32Array,
   opts: XlateOptions = {},
 ): XlateResult {
-  const wc = K.newFlowKey();
+  const wc = newMask();
+  const tracing = opts.trace ?? false;
+  let work: Uint32Array;
+  if (tracing) work = flow.slice();
+  else {
+    work = SCRATCH_FLOW;
+    work.set(flow);
+  }
   const ctx: Ctx = {
     env,
     bridge,
-    flow: flow.slice(),
+    flow: work,
     base: scratchBase(flow),
     wc,
     odp: [],
@@ -1235,7 +1324,9 @@ export function xlate(
     tailAction: true,
     tableExtra: 0,
     peerDepth: -1,
-    tracing: opts.trace ?? false,
+    tracing,
+    macTags: undefined,
+    macTables: undefined,
   };
   // Always in the megaflow (xlate_actions / xlate_wc_init).
   wc[W_RECIRC_ID] = 0xffffffff;
@@ -1271,30 +1362,18 @@ export function xlate(
   for (let i = 0; i < FLOW_MAX_VLAN_HEADERS; i++) {
     if (mask[W_VLAN0 + i]! & 0xffff) mask[W_VLAN0 + i] = (mask[W_VLAN0 + i]! | VLAN_CFI) >>> 0;
   }
-  // The printed megaflow leaves out the VLAN of an untagged packet: the datapath key
-  // says "no VLAN" through its ethertype. Our mask keeps the CFI bit for that.
-  const untagged = !(flow[W_VLAN0]! & VLAN_CFI);
   const ovsVlan0 = mask[W_VLAN0]!;
-  const printed = (): Uint32Array => {
-    const p = mask.slice();
-    p[W_VLAN0] = ovsVlan0;
-    p[W_VLAN0] = untagged ? 0 : p[W_VLAN0]! & 0xffff;
-    p[W_VLAN1] = untagged ? 0 : p[W_VLAN1]! & 0xffff;
-    return p;
-  };
   // Tagged or not is always part of the datapath key.
   mask[W_VLAN0] = (mask[W_VLAN0]! | VLAN_CFI) >>> 0;
-  let megaflow: string | undefined;
-  return {
-    actions: odp.length ? odp.join(",") : "drop",
+  return new Xlated(
+    odp.length === 0 ? "drop" : odp.length === 1 ? odp[0]! : odp.join(","),
     mask,
-    get megaflow() {
-      megaflow ??= formatMatch(flow, printed());
-      return megaflow;
-    },
     flow,
-    finalFlow: ctx.flow,
-    trace: ctx.trace,
-    rules: ctx.rules,
-  };
+    ctx.flow,
+    ctx.trace,
+    ctx.rules,
+    ctx.macTags ?? NO_TAGS,
+    ctx.macTables ?? NO_TABLES,
+    ovsVlan0,
+  );
 }
