@@ -266,7 +266,18 @@ const OPERATIONS = {
     const t = x.tableOf(op);
     const cond = x.where(t, op);
     const columns = x.columnsOf(t, op);
-    return { rows: x.select(t, cond).map((r) => rowToJson(r, columns)) };
+    // ovsdb-server answers with rows distinct in the selected columns
+    // (ovsdb/query.c ovsdb_query_distinct), so a narrow projection collapses duplicates.
+    const seen = new Set<string>();
+    const rows: Record<string, unknown>[] = [];
+    for (const r of x.select(t, cond)) {
+      const json = rowToJson(r, columns);
+      const key = JSON.stringify(json);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push(json);
+    }
+    return { rows };
   },
 
   update(x, op) {

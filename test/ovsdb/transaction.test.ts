@@ -101,6 +101,18 @@ describe("RFC 7047 §5.2.2-5.2.5 select, update, mutate, delete", () => {
     return db;
   }
 
+  it("select answers rows distinct in the requested columns, as ovsdb-server does", async () => {
+    const db = await seeded();
+    // Both rows have tags = []: ovsdb_query_distinct() collapses them into one answer.
+    expect(
+      await db.transact([{ op: "select", table: "Root", where: [], columns: ["tags"] }]),
+    ).toEqual([{ rows: [{ tags: ["set", []] }] }]);
+    const all = (await db.transact([{ op: "select", table: "Root", where: [] }])) as Array<{
+      rows: unknown[];
+    }>;
+    expect(all[0]!.rows).toHaveLength(2);
+  });
+
   it("select returns matching rows restricted to the requested columns", async () => {
     const db = await seeded();
     expect(
