@@ -252,6 +252,18 @@ function bridgeArg(vs: Switch, args: readonly string[]): Bridge {
   return vs.of.mustBridge(args[0]!);
 }
 
+/**
+ * An ofproto appctl command that changes what translation depends on (the MAC table,
+ * routes, neighbours): installed megaflows are revalidated after it, as OVS does.
+ */
+function appctlThenRevalidate(name: string): Command["run"] {
+  return (vs, args) => {
+    const out = vs.of.appctl([name, ...args]);
+    vs.flowsChanged();
+    return out;
+  };
+}
+
 /** Every command, by tool and name. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   "ofctl add-flow": {
@@ -405,21 +417,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     tool: "appctl",
     usage: "fdb/flush [BRIDGE]",
     minArgs: 0,
-    run(vs, args) {
-      const out = vs.of.appctl(["fdb/flush", ...args]);
-      vs.flowsChanged();
-      return out;
-    },
+    run: appctlThenRevalidate("fdb/flush"),
   },
   "appctl fdb/add": {
     tool: "appctl",
     usage: "fdb/add BRIDGE PORT VLAN MAC",
     minArgs: 4,
-    run(vs, args) {
-      const out = vs.of.appctl(["fdb/add", ...args]);
-      vs.flowsChanged();
-      return out;
-    },
+    run: appctlThenRevalidate("fdb/add"),
   },
   "appctl ovs/route/show": {
     tool: "appctl",
@@ -431,11 +435,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     tool: "appctl",
     usage: "ovs/route/add IP/PLEN BRIDGE [GW]",
     minArgs: 2,
-    run(vs, args) {
-      const out = vs.of.appctl(["ovs/route/add", ...args]);
-      vs.flowsChanged();
-      return out;
-    },
+    run: appctlThenRevalidate("ovs/route/add"),
   },
   "appctl tnl/neigh/show": {
     tool: "appctl",
@@ -447,11 +447,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     tool: "appctl",
     usage: "tnl/neigh/set BRIDGE IP MAC",
     minArgs: 3,
-    run(vs, args) {
-      const out = vs.of.appctl(["tnl/neigh/set", ...args]);
-      vs.flowsChanged();
-      return out;
-    },
+    run: appctlThenRevalidate("tnl/neigh/set"),
   },
 };
 
