@@ -14,6 +14,7 @@
  * change (see checksum.ts fixL4ForIpv4Addr).
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { decodeOptionList, encodeOptionList } from "./_options.js";
 import { HeaderView } from "./_view.js";
 import { internetChecksum, update16, update32 } from "./checksum.js";
 import {
@@ -267,53 +268,15 @@ export function encodeIpv4(f: Ipv4Fields, buf: Uint8Array, off = 0): number {
  * PacketMalformedError on a length that is < 2 or runs past the options.
  */
 export function decodeIpv4Options(opts: Uint8Array): Ipv4Option[] {
-  const out: Ipv4Option[] = [];
-  let p = 0;
-  while (p < opts.length) {
-    const type = opts[p];
-    if (type === IPV4_OPT_EOL) {
-      out.push({ type });
-      break;
-    }
-    if (type === IPV4_OPT_NOP) {
-      out.push({ type });
-      p++;
-      continue;
-    }
-    if (p + 2 > opts.length)
-      throw new PacketMalformedError(
-        PacketErrorCode.BAD_OPTION,
-        "IPv4",
-        `option ${type} at ${p} has no length octet`,
-      );
-    const len = opts[p + 1];
-    if (len < 2 || p + len > opts.length)
-      throw new PacketMalformedError(
-        PacketErrorCode.BAD_OPTION,
-        "IPv4",
-        `option ${type} at ${p} has length ${len}, which is < 2 or runs past the ${opts.length}-byte options`,
-      );
-    out.push({ type, data: copyBytes(opts, p + 2, len - 2) });
-    p += len;
-  }
-  return out;
+  return decodeOptionList("IPv4", opts).map(({ code, data }) =>
+    data ? { type: code, data } : { type: code },
+  );
 }
 
 /** Serialises options (EOL/NOP as one octet, others as type, length, data); unpadded. */
 export function encodeIpv4Options(options: readonly Ipv4Option[]): Uint8Array {
-  let len = 0;
-  for (const o of options)
-    len += o.type === IPV4_OPT_EOL || o.type === IPV4_OPT_NOP ? 1 : 2 + (o.data?.length ?? 0);
-  const out = new Uint8Array(len);
-  let p = 0;
-  for (const o of options) {
-    out[p++] = o.type;
-    if (o.type === IPV4_OPT_EOL || o.type === IPV4_OPT_NOP) continue;
-    const data = o.data ?? new Uint8Array(0);
-    checkRange("IPv4", "option length", 2 + data.length, 0xff);
-    out[p++] = 2 + data.length;
-    out.set(data, p);
-    p += data.length;
-  }
-  return out;
+  return encodeOptionList(
+    "IPv4",
+    options.map((o) => ({ code: o.type, data: o.data })),
+  );
 }

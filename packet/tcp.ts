@@ -10,6 +10,7 @@
  * included. It does not track connections.
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { decodeOptionList, encodeOptionList } from "./_options.js";
 import { HeaderView } from "./_view.js";
 import { fixL4ForField16, l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
 import {
@@ -206,21 +207,10 @@ export function fillTcpChecksumIpv6(
 
 /** Serialises options: EOL and NOP as one octet, the rest as kind, length, data. Unpadded. */
 export function encodeTcpOptions(options: readonly TcpOption[]): Uint8Array {
-  let len = 0;
-  for (const o of options)
-    len += o.kind === TCP_OPT_EOL || o.kind === TCP_OPT_NOP ? 1 : 2 + (o.data?.length ?? 0);
-  const out = new Uint8Array(len);
-  let p = 0;
-  for (const o of options) {
-    out[p++] = o.kind;
-    if (o.kind === TCP_OPT_EOL || o.kind === TCP_OPT_NOP) continue;
-    const data = o.data ?? new Uint8Array(0);
-    checkRange("TCP", "option length", 2 + data.length, 0xff);
-    out[p++] = 2 + data.length;
-    out.set(data, p);
-    p += data.length;
-  }
-  return out;
+  return encodeOptionList(
+    "TCP",
+    options.map((o) => ({ code: o.kind, data: o.data })),
+  );
 }
 
 /**
@@ -229,30 +219,9 @@ export function encodeTcpOptions(options: readonly TcpOption[]): Uint8Array {
  * Throws PacketMalformedError on a bad length.
  */
 export function decodeTcpOptions(opts: Uint8Array): TcpOption[] {
-  const out: TcpOption[] = [];
-  let p = 0;
-  while (p < opts.length) {
-    const kind = opts[p];
-    if (kind === TCP_OPT_EOL) {
-      out.push({ kind });
-      break;
-    }
-    if (kind === TCP_OPT_NOP) {
-      out.push({ kind });
-      p++;
-      continue;
-    }
-    const len = p + 1 < opts.length ? opts[p + 1] : 0;
-    if (len < 2 || p + len > opts.length)
-      throw new PacketMalformedError(
-        PacketErrorCode.BAD_OPTION,
-        "TCP",
-        `option ${kind} at ${p} has length ${len}, which is < 2 or runs past the ${opts.length}-byte options`,
-      );
-    out.push({ kind, data: copyBytes(opts, p + 2, len - 2) });
-    p += len;
-  }
-  return out;
+  return decodeOptionList("TCP", opts).map(({ code, data }) =>
+    data ? { kind: code, data } : { kind: code },
+  );
 }
 
 /** RFC 9293 §3.2: Maximum Segment Size. */
