@@ -11,8 +11,8 @@
  */
 import { copyBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
 import { decodeOptionList, encodeOptionList } from "./_options.js";
-import { HeaderView } from "./_view.js";
-import { fixL4ForField16, l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
+import { L4PortsView } from "./_view.js";
+import { l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
 import {
   checkRange,
   needBytes,
@@ -69,7 +69,9 @@ export interface TcpFields {
   options?: Uint8Array;
 }
 
-export class TcpView extends HeaderView {
+export class TcpView extends L4PortsView {
+  protected readonly ipProto = IPPROTO_TCP;
+
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 9293 §3.1: the fixed header is 20 octets.
@@ -80,22 +82,6 @@ export class TcpView extends HeaderView {
     return hlen > left ? PacketErrorCode.TRUNCATED : undefined;
   }
 
-  get srcPort(): number {
-    return rd16(this.buf, this.off);
-  }
-  set srcPort(v: number) {
-    const old = this.srcPort;
-    wr16(this.buf, this.off, v);
-    fixL4ForField16(this.buf, this.off, this.end - this.off, IPPROTO_TCP, old, v & 0xffff);
-  }
-  get dstPort(): number {
-    return rd16(this.buf, this.off + 2);
-  }
-  set dstPort(v: number) {
-    const old = this.dstPort;
-    wr16(this.buf, this.off + 2, v);
-    fixL4ForField16(this.buf, this.off, this.end - this.off, IPPROTO_TCP, old, v & 0xffff);
-  }
   get seq(): number {
     return rd32(this.buf, this.off + 4);
   }

@@ -9,8 +9,8 @@
  * that ride on UDP (overlay/ does).
  */
 import { rd16, wr16 } from "./_bytes.js";
-import { HeaderView } from "./_view.js";
-import { fixL4ForField16, l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
+import { L4PortsView } from "./_view.js";
+import { l4ChecksumIpv4, l4ChecksumIpv6 } from "./checksum.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 import { IPPROTO_UDP } from "./ipproto.js";
 
@@ -25,7 +25,9 @@ export interface UdpFields {
   checksum?: number;
 }
 
-export class UdpView extends HeaderView {
+export class UdpView extends L4PortsView {
+  protected readonly ipProto = IPPROTO_UDP;
+
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
     // RFC 768: the header is 8 octets.
@@ -36,22 +38,6 @@ export class UdpView extends HeaderView {
     return len > left ? PacketErrorCode.TRUNCATED : undefined;
   }
 
-  get srcPort(): number {
-    return rd16(this.buf, this.off);
-  }
-  set srcPort(v: number) {
-    const old = this.srcPort;
-    wr16(this.buf, this.off, v);
-    fixL4ForField16(this.buf, this.off, this.end - this.off, IPPROTO_UDP, old, v & 0xffff);
-  }
-  get dstPort(): number {
-    return rd16(this.buf, this.off + 2);
-  }
-  set dstPort(v: number) {
-    const old = this.dstPort;
-    wr16(this.buf, this.off + 2, v);
-    fixL4ForField16(this.buf, this.off, this.end - this.off, IPPROTO_UDP, old, v & 0xffff);
-  }
   get length(): number {
     return rd16(this.buf, this.off + 4);
   }
