@@ -13,7 +13,7 @@
  * It stores flow ids, not flows: megaflow.ts owns actions and stats.
  */
 import { FLOW_WORDS, type FlowKey } from "../packet/index.js";
-import { hashWords } from "./flow-hash.js";
+import { hashMasked } from "./flow-hash.js";
 import { Subtable } from "./subtable.js";
 
 export const SUBTABLE_RERANK_SHIFT = 14;
@@ -59,7 +59,7 @@ export class Classifier {
 
   /** The subtable for `mask`, or null. */
   findSubtable(mask: FlowKey): Subtable | null {
-    const list = this.byMaskHash.get(hashWords(mask, 0, FLOW_WORDS, 0));
+    const list = this.byMaskHash.get(hashMasked(mask, mask, 0));
     if (!list) return null;
     for (const st of list) if (sameWords(st.mask, mask)) return st;
     return null;
@@ -69,7 +69,7 @@ export class Classifier {
   subtableFor(mask: FlowKey): Subtable {
     const found = this.findSubtable(mask);
     if (found) return found;
-    const mh = hashWords(mask, 0, FLOW_WORDS, 0);
+    const mh = hashMasked(mask, mask, 0);
     const st = new Subtable(mask, mh);
     const list = this.byMaskHash.get(mh);
     if (list) list.push(st);

@@ -35,7 +35,7 @@ import { Classifier } from "./classifier.js";
 import { EMC_INSERT_INV_PROB_DEFAULT, ExactMatchCache, emcHash } from "./emc.js";
 import { DATAPATH_ERROR_CODES, DatapathError } from "./errors.js";
 import { Executor, MAX_EXEC_DEPTH } from "./execute.js";
-import { hashWords } from "./flow-hash.js";
+import { ufidWords } from "./flow-hash.js";
 import { MegaflowTable, USED_NEVER } from "./megaflow.js";
 import { parseOdpActions } from "./odp-actions-parse.js";
 import { UPCALL_QUEUE_DEFAULT, type Upcall, type UpcallHandler, UpcallQueue } from "./upcall.js";
@@ -388,15 +388,21 @@ export class Dpif {
     const ufid = options.ufid;
     if (ufid === undefined) {
       // OVS derives a ufid from the key when none is given (odp_flow_key_hash).
-      u[id * 4] = hashWords(masked, 0, FLOW_WORDS, 1);
-      u[id * 4 + 1] = hashWords(masked, 0, FLOW_WORDS, 2);
-      u[id * 4 + 2] = hashWords(mask, 0, FLOW_WORDS, 3);
-      u[id * 4 + 3] = hashWords(mask, 0, FLOW_WORDS, 4);
+      ufidWords(masked, mask, u, id * 4);
     } else {
       u.set(typeof ufid === "string" ? parseUfid(ufid) : ufid.subarray(0, 4), id * 4);
     }
     flows.indexUfid(id);
     return { flowId: id, created: true };
+  }
+
+  /**
+   * The mask megaflow `flowId` is installed with, or null if there is none. It is the
+   * subtable's own array, shared by every megaflow with that mask: read it, never
+   * change it.
+   */
+  flowMask(flowId: number): FlowKey | null {
+    return this.flows.isLive(flowId) ? this.flows.subtable[flowId]!.mask : null;
   }
 
   /** Deletes a megaflow; returns its final stats, or null if there was none. */
