@@ -314,7 +314,12 @@ export function creditRuleStats(
   bytes: number,
   usedNs: number,
 ): void {
-  for (const r of new Set(rules)) {
+  // A rule may appear more than once (resubmit loops) but counts once. Rule lists are
+  // mostly short, and then an indexOf beats building a Set on every upcall.
+  const list = rules.length > 16 ? [...new Set(rules)] : rules;
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    if (list === rules && i > 0 && rules.indexOf(r) < i) continue;
     r.nPackets += packets;
     r.nBytes += bytes;
     if (packets > 0) r.usedNs = usedNs;

@@ -36,7 +36,7 @@ import {
   W_TUN_ID_LO,
   W_TUN_SRC,
 } from "../packet/index.js";
-import { type Bridge, creditRuleStats, type OfRule } from "./bridge.js";
+import { type Bridge, creditRuleStats, type OfRule, type Port } from "./bridge.js";
 import type { MacLearning } from "./mac-learning.js";
 import type { Ofproto } from "./ofproto.js";
 import { xlate } from "./xlate.js";
@@ -51,18 +51,25 @@ export interface VswitchdTimers {
 export const MAX_IDLE_DEFAULT_MS = 10_000;
 /** How often the revalidator wakes (OVS: ofproto_max_revalidator, 500 ms). */
 export const REVALIDATE_INTERVAL_NS = 500_000_000;
+/** Upcalls a handler takes in one go (OVS's UPCALL_MAX_BATCH). */
+export const UPCALL_MAX_BATCH = 64;
 /** Default simulated cost of servicing one upcall. */
 export const UPCALL_COST_DEFAULT_NS = 20_000;
 
-/** One installed megaflow and what made it (OVS's udpif_key). */
+/**
+ * One installed megaflow and what made it (OVS's udpif_key). A ukey lives as long as
+ * its megaflow, so it holds little: the mask is the datapath's (shared by its subtable)
+ * and the MAC entries its translation looked up (xlate's macTags / macTables), nearly
+ * always one, sit in `macTag`/`macTable`, with `moreMac` only for the rest.
+ */
 interface Ukey {
   readonly key: FlowKey;
   mask: FlowKey;
   actions: string;
   rules: readonly OfRule[];
-  /** The MAC entries its translation looked up (xlate's macTags / macTables). */
-  macTags: readonly string[];
-  macTables: readonly MacLearning[];
+  macTag: number;
+  macTable: MacLearning | null;
+  moreMac: { readonly tags: readonly number[]; readonly tables: readonly MacLearning[] } | null;
   packets: number;
   bytes: number;
   readonly createdNs: number;
@@ -103,13 +110,15 @@ export class OfprotoDpif {
   };
   upcallCostNs: number;
   maxIdleMs = MAX_IDLE_DEFAULT_MS;
-  private readonly ukeys = new Map<number, Ukey>();
+  /** Ukeys by datapath flow id (ids are dense: the datapath reuses freed ones). */
+  private readonly ukeys: (Ukey | undefined)[] = [];
+  private nUkeys = 0;
   private upcallScheduled = false;
   private tickHandle = 0;
   private immediateHandle = 0;
   private needFull = false;
   /** MAC table → revalidation tag → ids of the ukeys whose translation looked it up. */
-  private readonly macIndex = new Map<MacLearning, Map<string, Set<number>>>();
+  private readonly macIndex = new Map<MacLearning, Map<number, Set<number>>>();
 
   constructor(
     readonly of: Ofproto,
@@ -126,7 +135,7 @@ export class OfprotoDpif {
 
   /** Number of megaflows this ofproto installed and still tracks. */
   get flowCount(): number {
-    return this.ukeys.size;
+    return this.nUkeys;
   }
 
   // ---------------------------------------------------------------- upcalls
@@ -138,24 +147,30 @@ export class OfprotoDpif {
     this.timers.schedule(this.upcallCostNs, () => this.serviceOne());
   }
 
+  /**
+   * One handler wake-up: one upcall, which costs `upcallCostNs`; when upcalls cost no
+   * simulated time, a batch of up to UPCALL_MAX_BATCH at the same instant, as an OVS
+   * handler thread receives them (the revalidation their learning asks for then runs
+   * once per batch instead of once per upcall).
+   */
   private serviceOne(): void {
     this.upcallScheduled = false;
-    const u = this.dpif.recvUpcall();
-    if (u) this.handleUpcall(u);
+    const max = this.upcallCostNs === 0 ? UPCALL_MAX_BATCH : 1;
+    for (let n = 0; n < max; n++) {
+      const u = this.dpif.recvUpcall();
+      if (!u) break;
+      this.handleUpcall(u);
+    }
     if (this.dpif.pendingUpcalls > 0) this.upcallQueued();
   }
 
-  /** Where a datapath packet enters OpenFlow: bridge and ofport, or undefined. */
-  private ingress(key: FlowKey): { bridge: Bridge; ofport: number } | undefined {
+  /** Where a datapath packet enters OpenFlow: its bridge and port, or undefined. */
+  private ingress(key: FlowKey): { bridge: Bridge; port: Port } | undefined {
     const dp = key[W_IN_PORT]!;
     const hit = this.of.portByDp(dp);
-    if (hit) return { bridge: hit.bridge, ofport: hit.port.ofport };
-    if (key[W_TUN_DST]) {
-      const tunId = (BigInt(key[W_TUN_ID_HI]!) << 32n) | BigInt(key[W_TUN_ID_LO]!);
-      const t = this.of.tunnelReceivePort(dp, tunId, key[W_TUN_SRC]!, key[W_TUN_DST]!);
-      if (t) return { bridge: t.bridge, ofport: t.port.ofport };
-    }
-    return undefined;
+    if (hit || !key[W_TUN_DST]) return hit;
+    const tunId = (BigInt(key[W_TUN_ID_HI]!) << 32n) | BigInt(key[W_TUN_ID_LO]!);
+    return this.of.tunnelReceivePort(dp, tunId, key[W_TUN_SRC]!, key[W_TUN_DST]!);
   }
 
   /** Translates one upcall, installs its megaflow and executes the packet. */
@@ -171,7 +186,7 @@ export class OfprotoDpif {
     // copies what it changes), then restore the datapath port for the megaflow key.
     const key = u.key;
     const dpIn = key[W_IN_PORT]!;
-    key[W_IN_PORT] = ing.ofport;
+    key[W_IN_PORT] = ing.port.ofport;
     const before = this.macVersion();
     this.counters.xlates++;
     const r = xlate(this.of, ing.bridge, key, { generate: true, recirc: this.of.recirc });
@@ -181,66 +196,96 @@ export class OfprotoDpif {
     mask[W_IN_PORT] = 0xffffffff;
     const now = this.now();
     let flowId: number;
+    let installedMask: FlowKey;
     try {
       flowId = this.dpif.flowPut(key, mask, r.actions).flowId;
+      installedMask = this.dpif.flowMask(flowId)!;
       this.dpif.execute(u.packet, 0, u.packet.length, r.actions, key);
     } catch {
       this.counters.failed++;
       return;
     }
     creditRuleStats(r.rules, 1, u.packet.length, now);
-    const old = this.ukeys.get(flowId);
-    if (!old) this.counters.installed++;
-    else this.untag(flowId, old);
+    const old = this.ukeys[flowId];
+    if (!old) {
+      this.counters.installed++;
+      this.nUkeys++;
+    } else this.untag(flowId, old);
     const uk: Ukey = {
       key,
-      mask,
+      mask: installedMask,
       actions: r.actions,
       rules: r.rules,
-      macTags: r.macTags,
-      macTables: r.macTables,
+      macTag: 0,
+      macTable: null,
+      moreMac: null,
       packets: old?.packets ?? 0,
       bytes: old?.bytes ?? 0,
       createdNs: old?.createdNs ?? now,
     };
-    this.ukeys.set(flowId, uk);
-    this.tag(flowId, uk);
-    if (this.ukeys.size > this.counters.maxFlows) this.counters.maxFlows = this.ukeys.size;
+    this.ukeys[flowId] = uk;
+    this.tag(flowId, uk, r.macTags, r.macTables);
+    if (this.nUkeys > this.counters.maxFlows) this.counters.maxFlows = this.nUkeys;
     // A MAC learnt or moved changes what NORMAL does for the megaflows tagged with it.
     if (this.macVersion() !== before) this.scheduleRevalidation();
     this.armTick();
   }
 
-  /** Indexes a ukey under the MAC entries its translation looked up. */
-  private tag(id: number, uk: Ukey): void {
-    for (let i = 0; i < uk.macTags.length; i++) {
-      const table = uk.macTables[i]!;
+  /** Records on `uk` the MAC entries its translation looked up, and indexes it there. */
+  private tag(id: number, uk: Ukey, tags: readonly number[], tables: readonly MacLearning[]): void {
+    uk.macTable = tables.length ? tables[0]! : null;
+    uk.macTag = tables.length ? tags[0]! : 0;
+    uk.moreMac = tables.length > 1 ? { tags: tags.slice(1), tables: tables.slice(1) } : null;
+    for (let i = 0; i < tags.length; i++) {
+      const table = tables[i]!;
       let byTag = this.macIndex.get(table);
       if (!byTag) {
         byTag = new Map();
         this.macIndex.set(table, byTag);
       }
-      const tag = uk.macTags[i]!;
-      const ids = byTag.get(tag);
+      const ids = byTag.get(tags[i]!);
       if (ids) ids.add(id);
-      else byTag.set(tag, new Set([id]));
+      else byTag.set(tags[i]!, new Set([id]));
     }
   }
 
+  /** Takes `uk` out of the MAC tag index. */
   private untag(id: number, uk: Ukey): void {
-    for (let i = 0; i < uk.macTags.length; i++) {
-      const byTag = this.macIndex.get(uk.macTables[i]!);
-      const ids = byTag?.get(uk.macTags[i]!);
-      if (!ids) continue;
-      ids.delete(id);
-      if (ids.size === 0) byTag!.delete(uk.macTags[i]!);
+    if (uk.macTable) this.untagOne(id, uk.macTable, uk.macTag);
+    const more = uk.moreMac;
+    if (more)
+      for (let i = 0; i < more.tags.length; i++) this.untagOne(id, more.tables[i]!, more.tags[i]!);
+    uk.macTable = null;
+    uk.moreMac = null;
+  }
+
+  private untagOne(id: number, table: MacLearning, tag: number): void {
+    const byTag = this.macIndex.get(table);
+    const ids = byTag?.get(tag);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) byTag!.delete(tag);
+  }
+
+  /**
+   * Calls `fn` for every ukey in flow-id order. `fn` may forget the ukey it is given
+   * (or others); ukeys added meanwhile may or may not be visited.
+   */
+  private forEachUkey(fn: (id: number, uk: Ukey) => void): void {
+    const all = this.ukeys;
+    for (let id = 0; id < all.length; id++) {
+      const uk = all[id];
+      if (uk) fn(id, uk);
     }
   }
 
   /** Forgets a ukey (its megaflow is gone from the datapath or about to be). */
   private forget(id: number, uk: Ukey): void {
     this.untag(id, uk);
-    this.ukeys.delete(id);
+    if (this.ukeys[id] === uk) {
+      this.ukeys[id] = undefined;
+      this.nUkeys--;
+    }
   }
 
   // ---------------------------------------------------------------- revalidation
@@ -277,7 +322,7 @@ export class OfprotoDpif {
   /** Keeps the periodic revalidator running while there is something to watch. */
   armTick(): void {
     if (this.tickHandle) return;
-    if (this.ukeys.size === 0 && !this.hasTimedRules()) return;
+    if (this.nUkeys === 0 && !this.hasTimedRules()) return;
     this.tickHandle = this.timers.schedule(REVALIDATE_INTERVAL_NS, () => {
       this.tickHandle = 0;
       this.revalidate();
@@ -333,10 +378,10 @@ export class OfprotoDpif {
     }
     if (this.needFull) {
       this.needFull = false;
-      for (const [id, uk] of [...this.ukeys]) this.revalidateUkey(id, uk);
+      this.forEachUkey((id, uk) => this.revalidateUkey(id, uk));
     } else if (tagged) {
       for (const id of tagged) {
-        const uk = this.ukeys.get(id);
+        const uk = this.ukeys[id];
         if (uk) this.revalidateUkey(id, uk);
       }
     }
@@ -350,7 +395,7 @@ export class OfprotoDpif {
       return;
     }
     const flow = uk.key.slice();
-    flow[W_IN_PORT] = ing.ofport;
+    flow[W_IN_PORT] = ing.port.ofport;
     this.counters.xlates++;
     const r = xlate(this.of, ing.bridge, flow, { recirc: this.of.recirc });
     const mask = r.mask;
@@ -377,9 +422,7 @@ export class OfprotoDpif {
     }
     uk.rules = r.rules;
     this.untag(id, uk);
-    uk.macTags = r.macTags;
-    uk.macTables = r.macTables;
-    this.tag(id, uk);
+    this.tag(id, uk, r.macTags, r.macTables);
   }
 
   /** Deletes a megaflow, crediting the packets it handled since the last push. */
@@ -398,11 +441,11 @@ export class OfprotoDpif {
   pushStats(evict = false): void {
     const now = this.now();
     const maxIdleNs = this.maxIdleMs * 1e6;
-    for (const [id, uk] of [...this.ukeys]) {
+    this.forEachUkey((id, uk) => {
       const f = this.dpif.flowGet({ key: uk.key, mask: uk.mask });
       if (!f) {
         this.forget(id, uk);
-        continue;
+        return;
       }
       const dp = f.stats.packets - uk.packets;
       const db = f.stats.bytes - uk.bytes;
@@ -414,27 +457,27 @@ export class OfprotoDpif {
       }
       uk.packets = f.stats.packets;
       uk.bytes = f.stats.bytes;
-      if (!evict) continue;
+      if (!evict) return;
       const used = f.stats.usedNs >= 0 ? f.stats.usedNs : uk.createdNs;
       if (now - used >= maxIdleNs) {
         this.counters.evicted++;
         this.drop(id, uk);
       }
-    }
+    });
   }
 
   private refreshMacs(uk: Ukey): void {
     const ing = this.ingress(uk.key);
     if (!ing) return;
     const flow = uk.key.slice();
-    flow[W_IN_PORT] = ing.ofport;
+    flow[W_IN_PORT] = ing.port.ofport;
     this.counters.xlates++;
     xlate(this.of, ing.bridge, flow, { generate: true, recirc: this.of.recirc });
   }
 
   /** Forgets every megaflow (and deletes it from the datapath). */
   flush(): void {
-    for (const [id, uk] of [...this.ukeys]) this.drop(id, uk);
+    this.forEachUkey((id, uk) => this.drop(id, uk));
   }
 
   /** Stops timers (the host is going away). */

@@ -262,7 +262,7 @@ export class Ofproto implements XlateEnv {
         const b = this.mustBridge(a[0]!);
         const p = b.portByName(a[1]!) ?? b.ports.get(Number(a[1]));
         if (!p) throw new UnknownPortError(a[1]!);
-        b.mac.addStatic(parseMac(a[3]!), Number(a[2]), p.ofport);
+        b.mac.addStatic(Number(parseMac(a[3]!)), Number(a[2]), p.ofport);
         return "";
       }
       case "fdb/flush":

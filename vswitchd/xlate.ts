@@ -43,7 +43,7 @@ import {
   prereqOk,
   setField,
 } from "./fields.js";
-import type { MacEntry, MacLearning } from "./mac-learning.js";
+import { type MacEntry, type MacLearning, macFromWords, macIsMulticast } from "./mac-learning.js";
 import { formatIpv4, formatIpv6, formatMac, formatMatch } from "./match-format.js";
 import {
   OFPP_ALL,
@@ -131,11 +131,11 @@ export interface XlateResult {
    * (MacLearning.key) looked up in `macTables[i]`. A megaflow's translation can change
    * through the MAC tables only when one of these entries changes.
    */
-  readonly macTags: readonly string[];
+  readonly macTags: readonly number[];
   readonly macTables: readonly MacLearning[];
 }
 
-const NO_TAGS: readonly string[] = [];
+const NO_TAGS: readonly number[] = [];
 const NO_TABLES: readonly MacLearning[] = [];
 
 const F = (n: string): MatchField => findField(n)!;
@@ -176,7 +176,7 @@ interface Ctx {
   /** Build ofproto/trace text (slow); plain upcalls skip it. */
   readonly tracing: boolean;
   /** MAC lookups' revalidation tags and the table of each (parallel arrays). */
-  macTags: string[] | undefined;
+  macTags: number[] | undefined;
   macTables: MacLearning[] | undefined;
 }
 
@@ -824,8 +824,8 @@ function isGratuitousArp(ctx: Ctx): boolean {
 }
 
 /** The MAC whose bytes 0-1 are in word `hi` (low 16 bits) and 2-5 in `hi + 1`. */
-function macOf(f: Uint32Array, hi: number): bigint {
-  return (BigInt(f[hi]! & 0xffff) << 32n) | BigInt(f[hi + 1]!);
+function macOf(f: Uint32Array, hi: number): number {
+  return macFromWords(f[hi]!, f[hi + 1]!);
 }
 
 function xlateNormal(ctx: Ctx): void {
@@ -852,7 +852,11 @@ function xlateNormal(ctx: Ctx): void {
   const x = xvlanInput(inPort, inx);
   const vlan = x[0].vid;
   const dst = macOf(f, K.W_DL_DST_HI);
-  if ((dst & 0xfffffffffff0n) === 0x0180c2000000n) {
+  // 01:80:c2:00:00:0x, the IEEE 802.1D reserved group.
+  if (
+    (f[K.W_DL_DST_HI]! & 0xffff) === 0x0180 &&
+    (f[K.W_DL_DST_LO]! & 0xfffffff0) >>> 0 === 0xc2000000
+  ) {
     note(ctx, "packet has reserved destination MAC, dropping");
     return;
   }
@@ -861,7 +865,7 @@ function xlateNormal(ctx: Ctx): void {
   if (ctx.generate)
     ctx.bridge.mac.learn(macOf(f, K.W_DL_SRC_HI), vlan, inPort.ofport, ctx.env.nowNs());
   let entry: MacEntry | undefined;
-  if (!((dst >> 40n) & 1n)) {
+  if (!macIsMulticast(dst)) {
     // The lookup's tag goes with the translation: revalidation re-translates this
     // megaflow only when that (MAC, VLAN) entry changes.
     ctx.macTags ??= [];
@@ -1264,7 +1268,7 @@ class Xlated implements XlateResult {
     readonly finalFlow: Uint32Array,
     readonly trace: readonly string[],
     readonly rules: readonly OfRule[],
-    readonly macTags: readonly string[],
+    readonly macTags: readonly number[],
     readonly macTables: readonly MacLearning[],
     /** The VLAN mask word before the datapath's always-matched CFI bit was added. */
     private readonly ovsVlan0: number,
@@ -1371,7 +1375,9 @@ export function xlate(
     flow,
     ctx.flow,
     ctx.trace,
-    ctx.rules,
+    // An exact-size copy: a ukey keeps the rules for the megaflow's lifetime, and a
+    // pushed-to literal holds spare capacity (16 slots after its first push).
+    ctx.rules.slice(),
     ctx.macTags ?? NO_TAGS,
     ctx.macTables ?? NO_TABLES,
     ovsVlan0,
