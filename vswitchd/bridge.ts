@@ -270,15 +270,22 @@ export class Bridge {
     return out.sort((a, b) => a.table - b.table || b.priority - a.priority);
   }
 
-  /** `ovs-ofctl dump-flows` text (without the reply header line). */
   /**
-   * dump-flows' rule lines as ovs-ofctl prints them for `version` (0x01 = OpenFlow
-   * 1.0): OpenFlow 1.1-1.4 replies carry no idle time, and 1.3+ show the reset_counts
-   * flag that OVS sets on rules added through OpenFlow 1.0/NXM (ovsim does not track
-   * which version added a rule, so every rule shows it).
+   * dump-flows' rule lines (no reply header) as ovs-ofctl prints them for `version`
+   * (0x01 = OpenFlow 1.0): OpenFlow 1.1-1.4 replies carry no idle time, and 1.3+ show
+   * the reset_counts flag that OVS sets on rules added through OpenFlow 1.0/NXM (ovsim
+   * does not track which version added a rule, so every rule shows it). `layout.stats`
+   * false is --no-stats (no counters or ages; cookie and table only when nonzero);
+   * `layout.names` is --names: ports by name, and (OVS's quirk) no idle_age.
    */
-  dumpFlows(nowNs: number, filter?: string, version = 0x01): string {
+  dumpFlows(
+    nowNs: number,
+    filter?: string,
+    version = 0x01,
+    layout: { stats: boolean; names: boolean } = { stats: true, names: false },
+  ): string {
     const lines: string[] = [];
+    const portName = layout.names ? (p: number) => this.ports.get(p)?.name : undefined;
     // `dump-flows SWITCH FLOW`: the rules a loose del-flows with FLOW would select.
     const rules = filter?.trim()
       ? this.select(parseFlowMod(filter, "delete", { resolve: this.resolvePort }), false).sort(
@@ -289,15 +296,21 @@ export class Bridge {
       const dur = ((nowNs - r.createdNs) / 1e9).toFixed(3);
       // ofputil_flow_stats_format(): timeouts, then idle_age always; send_flow_rem
       // and importance are not shown for OpenFlow 1.0 replies.
-      let s = ` cookie=0x${r.cookie.toString(16)}, duration=${dur}s, table=${r.table}, n_packets=${r.nPackets}, n_bytes=${r.nBytes}, `;
+      let s = " ";
+      if (layout.stats)
+        s += `cookie=0x${r.cookie.toString(16)}, duration=${dur}s, table=${r.table}, n_packets=${r.nPackets}, n_bytes=${r.nBytes}, `;
+      else {
+        if (r.cookie) s += `cookie=0x${r.cookie.toString(16)}, `;
+        if (r.table) s += `table=${r.table}, `;
+      }
       if (r.idleTimeout) s += `idle_timeout=${r.idleTimeout}, `;
       if (r.hardTimeout) s += `hard_timeout=${r.hardTimeout}, `;
       if (version >= 0x04) s += "reset_counts ";
-      if (version === 0x01 || version >= 0x06)
+      if (layout.stats && !layout.names && (version === 0x01 || version >= 0x06))
         s += `idle_age=${Math.floor((nowNs - r.usedNs) / 1e9)}, `;
-      const m = formatMatch(r.key, r.mask, { priority: r.priority });
+      const m = formatMatch(r.key, r.mask, { priority: r.priority, portName });
       s += m.length ? `${m} ` : "";
-      s += `actions=${actionsForVersion(formatActions(r.actions), version, actionContextOf(m))}`;
+      s += `actions=${actionsForVersion(formatActions(r.actions, portName), version, actionContextOf(m))}`;
       lines.push(s.replace(/, $/, " "));
     }
     return lines.length ? `${lines.join("\n")}\n` : "";

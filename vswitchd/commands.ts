@@ -16,9 +16,13 @@
  * show, dump-flows, dump-ports, dpif/show, fdb/show, upcall/show, dpctl/dump-flows and
  * ofproto/trace with OVS 3.1.
  *
+ * Output is what the tools print into a pipe: dump-flows starts with its reply header
+ * ("NXST_FLOW reply (xid=0x4):"), which --names and --no-stats leave out, as ovs-ofctl
+ * does when it sorts and prints flows itself.
+ *
  * Known differences from ovs-ofctl/ovs-appctl, on purpose or not yet done:
- * - dump-flows prints no reply header line ("NXST_FLOW reply (xid=0x4):"), so an empty
- *   table reads as ""; callers and tests rely on that.
+ * - --names changes only dump-flows (port names, no header, no idle_age); the other
+ *   verbs print ports as they do without it.
  * - upcall/show adds three lines after "ufid enabled" (max-idle, upcalls, revalidator
  *   counters); its avg is the current count and its revalidator is numbered 1.
  * - dump-ports over OpenFlow 1.3+ omits the per-port duration= line (and 1.4's custom
@@ -59,6 +63,10 @@ export interface Switch {
 
 export interface CommandOptions {
   readonly strict: boolean;
+  /** --names / --no-names; undefined when neither was given (a pipe: no names). */
+  readonly names?: boolean;
+  /** --no-stats: dump-flows without counters. */
+  readonly noStats?: boolean;
   /** Flow syntax of OpenFlow 1.1+ (the version negotiated is above 1.0). */
   readonly of13: boolean;
   /** The negotiated ofp_version (0x01 = OpenFlow 1.0 ... 0x06 = 1.5). */
@@ -327,7 +335,18 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run(vs, args, o) {
       const b = bridgeArg(vs, args);
       vs.ofdp.pushStats();
-      return b.dumpFlows(vs.of.nowNs(), args.slice(1).join(" "), o.version);
+      const filter = args.slice(1).join(" ").trim();
+      const flows = b.dumpFlows(vs.of.nowNs(), filter, o.version, {
+        stats: !o.noStats,
+        names: o.names === true,
+      });
+      // ovs-ofctl prints the stats reply as it comes (header first) unless it sorts
+      // and prints the flows itself (--names, --no-stats). Its xid counts the requests
+      // before it: with criteria it first reads the port names to parse them.
+      if (o.names || o.noStats) return flows;
+      const xid = (o.version === 0x01 ? 4 : 2) + (filter && o.names === undefined ? 4 : 0);
+      const kind = o.version === 0x01 ? "NXST_FLOW" : "OFPST_FLOW";
+      return `${kind} reply${ofpVersionTag(o.version)} (xid=0x${xid.toString(16)}):\n${flows}`;
     },
   },
   "ofctl dump-ports": {
@@ -492,6 +511,8 @@ function negotiate(vs: Switch, bridge: string | undefined, client: number): numb
 function run(vs: Switch, tool: CommandTool, text: string, stdin: string): string {
   const argv = splitCommandLine(text);
   let strict = false;
+  let names: boolean | undefined;
+  let noStats = false;
   let client = 1 << 0x01;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -500,9 +521,10 @@ function run(vs: Switch, tool: CommandTool, text: string, stdin: string): string
     else if (a === "-O" || a === "--protocols") client = ofpVersionsFromProtocols(argv[++i] ?? "");
     else if (/^(-O|--protocols=)/.test(a))
       client = ofpVersionsFromProtocols(a.replace(/^(-O|--protocols=)/, ""));
-    else if (a === "--names" || a === "--no-names" || a === "--no-stats") {
-      // Accepted for compatibility; names are always printed.
-    } else rest.push(a);
+    else if (a === "--names") names = true;
+    else if (a === "--no-names") names = false;
+    else if (a === "--no-stats") noStats = true;
+    else rest.push(a);
   }
   const [name, ...args] = rest;
   const cmd = name === undefined ? undefined : COMMANDS[`${tool} ${name}`];
@@ -514,7 +536,7 @@ function run(vs: Switch, tool: CommandTool, text: string, stdin: string): string
       `'${name}' command requires at least ${cmd.minArgs} arguments (usage: ${cmd.usage})`,
     );
   const version = tool === "ofctl" ? negotiate(vs, args[0], client) : 0x01;
-  return cmd.run(vs, args, { strict, of13: version > 0x01, version, stdin });
+  return cmd.run(vs, args, { strict, names, noStats, of13: version > 0x01, version, stdin });
 }
 
 /** `ovs-ofctl ARGS` against a running switch. */

@@ -79,13 +79,15 @@ describe("ovs-ofctl verbs on a running bridge", () => {
         "priority=5,actions=drop\npriority=6,actions=bogus\n",
       ),
     ).toThrow();
-    expect(hv.ofctl("dump-flows br0")).toBe("");
+    expect(hv.ofctl("dump-flows br0")).toBe("NXST_FLOW reply (xid=0x4):\n");
     runOfctl(
       hv.vswitchd,
       "add-flows br0 -",
       "# comment\npriority=5,actions=drop\n\npriority=6,ip,actions=drop\n",
     );
-    expect(hv.ofctl("dump-flows br0").split("\n").filter(Boolean)).toHaveLength(2);
+    expect(hv.ofctl("--no-stats dump-flows br0")).toBe(
+      " priority=6,ip actions=drop\n priority=5 actions=drop\n",
+    );
   });
 
   it("del-flows --strict removes only the rule with that exact match and priority", async () => {
@@ -97,7 +99,7 @@ describe("ovs-ofctl verbs on a running bridge", () => {
     expect(d).toContain("priority=6,ip,nw_dst=10.0.0.2");
     expect(d).not.toContain("priority=5");
     hv.ofctl("del-flows br0 ip");
-    expect(hv.ofctl("dump-flows br0")).toBe("");
+    expect(hv.ofctl("dump-flows br0")).toBe("NXST_FLOW reply (xid=0x4):\n");
   });
 
   it("dump-flows with a match shows only the rules that match it", async () => {
@@ -106,10 +108,19 @@ describe("ovs-ofctl verbs on a running bridge", () => {
     hv.ofctl("add-flow br0 priority=6,in_port=tap-vm1,actions=drop");
     hv.ofctl("add-flow br0 table=1,priority=7,arp,actions=drop");
     expect(hv.ofctl("dump-flows br0 in_port=tap-vm1")).toMatch(
-      /^[^\n]*priority=6,in_port=1 actions=drop\n$/,
+      /^NXST_FLOW reply \(xid=0x8\):\n[^\n]*priority=6,in_port=1 actions=drop\n$/,
     );
-    expect(hv.ofctl("dump-flows br0 table=1").split("\n").filter(Boolean)).toHaveLength(1);
-    expect(hv.ofctl("dump-flows br0").split("\n").filter(Boolean)).toHaveLength(3);
+    expect(hv.ofctl("--no-stats dump-flows br0 table=1")).toBe(
+      " table=1, priority=7,arp actions=drop\n",
+    );
+    expect(hv.ofctl("--no-names dump-flows br0 table=1")).toMatch(
+      /^NXST_FLOW reply \(xid=0x4\):\n/,
+    );
+    expect(hv.ofctl("-O OpenFlow13 dump-flows br0 table=1")).toMatch(
+      /^OFPST_FLOW reply \(OF1\.3\) \(xid=0x6\):\n/,
+    );
+    expect(hv.ofctl("--names dump-flows br0").split("\n").filter(Boolean)).toHaveLength(3);
+    expect(hv.ofctl("--names dump-flows br0")).not.toContain("idle_age");
   });
 
   it("dump-ports counts what each port received and sent", async () => {
