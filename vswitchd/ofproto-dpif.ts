@@ -110,6 +110,12 @@ export class OfprotoDpif {
   };
   upcallCostNs: number;
   maxIdleMs = MAX_IDLE_DEFAULT_MS;
+  /**
+   * Called after each periodic revalidator pass: the switch's other periodic work
+   * (statistics) rides on this timer, which runs only while megaflows or timed rules
+   * exist, so an idle world stays idle.
+   */
+  onTick: (() => void) | null = null;
   /** Ukeys by datapath flow id (ids are dense: the datapath reuses freed ones). */
   private readonly ukeys: (Ukey | undefined)[] = [];
   private nUkeys = 0;
@@ -326,6 +332,7 @@ export class OfprotoDpif {
     this.tickHandle = this.timers.schedule(REVALIDATE_INTERVAL_NS, () => {
       this.tickHandle = 0;
       this.revalidate();
+      this.onTick?.();
       this.armTick();
     });
   }

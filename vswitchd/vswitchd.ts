@@ -3,7 +3,8 @@
  * the host's OVSDB, through the IDL, and is applied the way bridge_reconfigure()
  * does — bridges, ports and interfaces added, changed or removed to match the
  * database — then written back as OVS writes it: Interface.ofport, mac_in_use,
- * link_state, mtu, statistics, error; Bridge.datapath_id; and Open_vSwitch.cur_cfg
+ * link_state, mtu, statistics (every other_config:stats-update-interval, 5 s, while
+ * traffic keeps megaflows installed), error; Bridge.datapath_id; and Open_vSwitch.cur_cfg
  * once next_cfg has been applied (which is what lets `ovs-vsctl` without
  * `--no-wait` return).
  *
@@ -111,6 +112,9 @@ function macText(mac: bigint): string {
     .replace(/(..)(?!$)/g, "$1:");
 }
 
+/** OVS's default (and smallest) other_config:stats-update-interval, ms. */
+export const STATS_INTERVAL_DEFAULT_MS = 5000;
+
 export class Vswitchd {
   readonly of: Ofproto;
   readonly ofdp: OfprotoDpif;
@@ -125,6 +129,9 @@ export class Vswitchd {
   private writing = false;
   private again = false;
   private stopped = false;
+  /** Open_vSwitch other_config:stats-update-interval, and the last statistics write. */
+  private statsIntervalNs = STATS_INTERVAL_DEFAULT_MS * 1e6;
+  private lastStatsNs = 0;
 
   constructor(private readonly options: VswitchdOptions) {
     this.dpif = options.dpif;
@@ -135,6 +142,7 @@ export class Vswitchd {
       datapathName: options.dpif.name,
     });
     this.ofdp = new OfprotoDpif(this.of, this.dpif, options.timers, options.upcallCostNs);
+    this.ofdp.onTick = () => this.statsTick();
     this.dpif.setUpcallHandler((u) => this.ofdp.handleUpcall(u));
     if (!this.dpif.getPort(0))
       this.dpif.addPort({ name: this.dpif.name, type: "internal", portNo: 0 });
@@ -255,6 +263,10 @@ export class Vswitchd {
       const oc = root.stringMap("other_config");
       const maxIdle = Number(oc.get("max-idle"));
       this.ofdp.maxIdleMs = Number.isFinite(maxIdle) && maxIdle > 0 ? maxIdle : 10_000;
+      // OVS refuses intervals under its 5 s default (bridge_run's stats timer).
+      const statsMs = Number(oc.get("stats-update-interval"));
+      this.statsIntervalNs =
+        Math.max(STATS_INTERVAL_DEFAULT_MS, Number.isFinite(statsMs) ? statsMs : 0) * 1e6;
       for (const bu of root.set("bridges")) {
         const row = this.idl.row("Bridge", String(bu));
         const name = row?.string("name");
@@ -641,7 +653,18 @@ export class Vswitchd {
 
   /** Writes Interface statistics and link state now (OVS does it every 5 s). */
   async refreshStats(): Promise<void> {
+    this.lastStatsNs = this.options.clock.nowNs();
     await this.writeBack();
+  }
+
+  /**
+   * The periodic half of refreshStats: every `stats-update-interval` of simulated time
+   * while the revalidator ticks (traffic has installed megaflows), as OVS's stats timer.
+   */
+  private statsTick(): void {
+    if (this.stopped) return;
+    if (this.options.clock.nowNs() - this.lastStatsNs < this.statsIntervalNs) return;
+    void this.refreshStats();
   }
 
   /** Ports of a bridge as vswitchd sees them (name → ofport, dp port, error). */
