@@ -4,8 +4,8 @@
  * Port/Interface rows referenced from their parent, mutation of `next_cfg` unless
  * `--no-wait`), committed through the host's IDL, never behind vswitchd's back.
  *
- * Commands: init, add-br, del-br, add-port, del-port, set, clear, get, list-br,
- * list-ports, br-exists; joined with `--`; global options --no-wait, --may-exist,
+ * Commands: init, add-br, del-br, add-port, del-port, set-fail-mode, get-fail-mode,
+ * del-fail-mode, set, clear, get, list-br, list-ports, br-exists; joined with `--`; global options --no-wait, --may-exist,
  * --if-exists. Values follow ovs-vsctl's syntax: `col=value`, `col:key=value`,
  * sets as `1,2,3` or `[1,2,3]`, records named by their `name` column.
  *
@@ -264,6 +264,29 @@ function runOne(ctx: Ctx, args: readonly string[], flags: Set<string>): void {
       ctx.txn.mutate("Bridge", hit.bridge.uuid, [
         ["ports", "delete", ["set", [["uuid", hit.port.uuid]]]],
       ]);
+      ctx.changed = true;
+      return;
+    }
+    case "set-fail-mode": {
+      const [br, mode] = a;
+      if (!br || !mode) fail("set-fail-mode requires a bridge and a mode");
+      if (mode !== "standalone" && mode !== "secure")
+        fail('fail-mode must be "standalone" or "secure"');
+      if (!rowByName(ctx, "Bridge", br)) fail(`no bridge named ${br}`);
+      setColumn(ctx, "Bridge", br, `fail_mode=${mode}`);
+      return;
+    }
+    case "get-fail-mode": {
+      const br = a[0] ?? fail("get-fail-mode requires a bridge name");
+      const b = rowByName(ctx, "Bridge", br) ?? fail(`no bridge named ${br}`);
+      const mode = b.string("fail_mode");
+      if (mode) ctx.out.push(mode);
+      return;
+    }
+    case "del-fail-mode": {
+      const br = a[0] ?? fail("del-fail-mode requires a bridge name");
+      const b = rowByName(ctx, "Bridge", br) ?? fail(`no bridge named ${br}`);
+      ctx.txn.update("Bridge", b.uuid, { fail_mode: ["set", []] });
       ctx.changed = true;
       return;
     }

@@ -325,6 +325,26 @@ describe("bridges added and removed while traffic runs", () => {
     expect(hv.ofctl("dump-flows br0")).toBe("NXST_FLOW reply (xid=0x4):\n");
     expect(runPing(world, vms[0]!, "10.0.0.2", 2).received).toBe(0);
   });
+
+  it("flushes the flow table on a fail-mode change, as OVS 3.1 does", async () => {
+    // The sequence and the dumps were recorded from ovs-vswitchd 3.1 with ovs-vsctl.
+    const { hv } = await host();
+    hv.ofctl("add-flow br0 priority=5,ip,actions=drop");
+    const dump = () => hv.ofctl("--no-stats dump-flows br0");
+    expect(dump()).toBe(" priority=5,ip actions=drop\n priority=0 actions=NORMAL\n");
+    await hv.vsctl("set-fail-mode br0 secure");
+    expect(await hv.vsctl("get-fail-mode br0")).toBe("secure\n");
+    expect(dump()).toBe("");
+    hv.ofctl("add-flow br0 priority=6,arp,actions=drop");
+    await hv.vsctl("set-fail-mode br0 standalone");
+    expect(dump()).toBe(" priority=0 actions=NORMAL\n");
+    // Unset is standalone: no change, so the flows stay.
+    hv.ofctl("add-flow br0 priority=7,arp,actions=drop");
+    await hv.vsctl("del-fail-mode br0");
+    expect(await hv.vsctl("get-fail-mode br0")).toBe("");
+    expect(dump()).toBe(" priority=7,arp actions=drop\n priority=0 actions=NORMAL\n");
+    await expect(hv.vsctl("set-fail-mode br0 open")).rejects.toThrow(/standalone.*secure/);
+  });
 });
 
 describe("determinism and statistics", () => {
