@@ -253,6 +253,20 @@ describe("Dpif flow table", () => {
     expect(dp.stats().masks).toBe(1);
   });
 
+  it("hands out the installed mask, shared by megaflows with that mask", () => {
+    const { dp } = makeDpif();
+    const { key, mask } = parseOdpKey(IPV4_TO_B);
+    const a = dp.flowPut(key, mask, "2").flowId;
+    key[W_IN_PORT] = 3;
+    const b = dp.flowPut(key, mask, "2").flowId;
+    expect(Array.from(dp.flowMask(a)!)).toEqual(Array.from(mask));
+    expect(dp.flowMask(b)).toBe(dp.flowMask(a));
+    mask[W_IN_PORT] = 0; // the caller's array is not the one installed
+    expect(dp.flowMask(a)![W_IN_PORT]).not.toBe(0);
+    dp.flowDel({ key, mask: dp.flowMask(b)! });
+    expect(dp.flowMask(b)).toBeNull();
+  });
+
   it("finds, dumps and deletes megaflows by ufid", () => {
     const { dp } = makeDpif();
     const { key, mask } = parseOdpKey(IPV4_TO_B);
