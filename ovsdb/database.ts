@@ -22,6 +22,8 @@
  *    per changed row the full old and new row as RFC 7047 JSON (all columns, `_uuid` and
  *    `_version` included). Returns an unsubscribe function.
  *  - `rows(table)`, `row(table, uuid)`: committed `Row`s; `rowToJson` renders them.
+ *    The raw maps behind them (`tables`, `refCounts`, `indexes`) may lag a logged
+ *    commit until just after its reply is sent (see `commit`): read rows through these.
  *  - `compileCondition(table, where)`: a matcher over JSON rows for monitor_cond.
  *  - `lastTxnId`: id of the last commit, or the all-zero uuid.
  *
@@ -38,6 +40,7 @@ import {
   datumDiff,
   datumEquals,
   datumFromJson,
+  datumJsonText,
   datumToJson,
   defaultDatum,
 } from "./datum.js";
@@ -49,9 +52,11 @@ import {
   type DbState,
   executeTransaction,
   forEachRefChange,
+  hasRefColumns,
   indexKey,
   type RowDelta,
   type TxnChanges,
+  type TxnContext,
 } from "./transaction.js";
 import { ZERO_UUID } from "./types.js";
 import { randomUuid } from "./uuid.js";
@@ -114,6 +119,9 @@ interface Trigger {
 /** How `Database.execute` reports: an error, or the transaction's result array. */
 export type TransactDone = (err: Error | null, results?: unknown[]) => void;
 
+/** Settled once; `RESOLVED.then(fn)` queues `fn` as a microtask. */
+const RESOLVED = Promise.resolve();
+
 function abortError(): Error {
   const err = new Error("transaction canceled");
   err.name = "AbortError";
@@ -134,6 +142,13 @@ export class Database implements DbState {
   private compacting: Promise<void> | null = null;
   private closed = false;
   lastTxnId = ZERO_UUID;
+  /**
+   * Committed change sets whose rows are not in `tables`/`refCounts`/`indexes` yet, in
+   * commit order (the first one apart: usually there is only one). See `commit`.
+   */
+  private unapplied: TxnChanges | null = null;
+  private readonly unappliedMore: TxnChanges[] = [];
+  private settleQueued = false;
 
   private constructor(
     readonly schema: DatabaseSchema,
@@ -200,10 +215,12 @@ export class Database implements DbState {
   }
 
   rows(table: string): Iterable<Row> {
+    this.settle();
     return this.tableRows(table).values();
   }
 
   row(table: string, uuid: string): Row | undefined {
+    this.settle();
     return this.tableRows(table).get(uuid);
   }
 
@@ -216,6 +233,15 @@ export class Database implements DbState {
     const t = this.tableSchema(table);
     const cond = parseWhere(t, where, null);
     return (json) => cond.matches(rowFromJson(t, json));
+  }
+
+  /**
+   * Writes the log records of the commits made so far now, rather than in the tick's
+   * group-commit microtask (the server calls it when a read's requests are done).
+   * Their `transact` callbacks may run from here, as from that microtask.
+   */
+  flushLog(): void {
+    this.log?.flushQueued();
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -252,13 +278,14 @@ export class Database implements DbState {
     start: number,
     done: TransactDone,
   ): void {
+    this.settle();
     let outcome: ReturnType<typeof executeTransaction>;
     try {
-      outcome = executeTransaction(this, ops, {
-        newUuid: this.newUuid,
-        elapsedMs: this.clock.nowMs() - start,
-        holdsLock: opts.holdsLock,
-      });
+      outcome = executeTransaction(
+        this,
+        ops,
+        new AttemptContext(this.newUuid, this.clock.nowMs() - start, opts),
+      );
     } catch (e) {
       done(e as Error);
       return;
@@ -307,19 +334,34 @@ export class Database implements DbState {
     signal?.addEventListener("abort", onAbort, { once: true });
   }
 
-  /** Applies a precommitted change set, logs it, notifies, then retries blocked waits. */
+  /**
+   * Commits a precommitted change set: logs it, notifies, retries blocked waits, and
+   * applies it to `tables`.
+   *
+   * Why the apply may come later: in a logged database the reply waits for the log
+   * write, and everything done before the write delays it, while work done after the
+   * reply is sent overlaps with the client's turnaround. So a logged commit's rows go
+   * into `tables` (and reference counts, indexes) in `settle()`, queued to run right
+   * after the reply is written, or sooner: every reader of those maps here (`execute`,
+   * `rows`, `row`, compaction) settles first, so no caller can see the difference.
+   */
   private commit(changes: TxnChanges, results: unknown[], done: TransactDone): void {
     const id = this.newUuid();
     const dateMs = this.clock.nowMs();
-    for (const d of changes.rows) this.apply(d);
+    if (this.unapplied === null) this.unapplied = changes;
+    else this.unappliedMore.push(changes);
     this.lastTxnId = id;
     const record = this.log ? logRecordText(changes, dateMs) : null;
     // Appended before the listeners run, so the record joins this tick's group-commit
-    // write; the reply (`done`) waits for that write.
+    // write; the reply (`done`) waits for that write. The settle is queued after `done`
+    // has sent or queued the reply (jsonrpc.ts), so it runs once the reply is out.
     if (this.log && record)
-      this.log.appendText(record, changes.durable, (err) =>
-        err ? done(err) : done(null, results),
-      );
+      this.log.appendText(record, changes.durable, (err) => {
+        if (err) done(err);
+        else done(null, results);
+        this.queueSettle();
+      });
+    else this.settle();
     const txn: CommittedTxn = {
       id,
       comment: changes.comment,
@@ -329,17 +371,42 @@ export class Database implements DbState {
     for (const l of this.listeners) l(txn);
     if (this.triggers.size)
       for (const t of [...this.triggers]) if (this.triggers.has(t)) t.attempt();
-    this.maybeCompact();
     if (!(this.log && record)) done(null, results);
+  }
+
+  private queueSettle(): void {
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    void RESOLVED.then(this.settleSoon);
+  }
+
+  private readonly settleSoon = (): void => {
+    this.settleQueued = false;
+    this.settle();
+  };
+
+  /** Applies every committed change set not applied yet (see `commit`), in order. */
+  private settle(): void {
+    const first = this.unapplied;
+    if (first === null) return;
+    this.unapplied = null;
+    for (const d of first.rows) this.apply(d);
+    if (this.unappliedMore.length) {
+      const more = this.unappliedMore.splice(0);
+      for (const c of more) for (const d of c.rows) this.apply(d);
+    }
+    this.maybeCompact();
   }
 
   private apply(d: RowDelta): void {
     const rows = this.tables.get(d.table.name)!;
-    forEachRefChange(d.table, d.old, d.new, true, (_t, u, _c, delta) => this.bumpRef(u, delta));
-    if (d.old) this.indexRow(d.old, false);
+    if (hasRefColumns(d.table))
+      forEachRefChange(d.table, d.old, d.new, true, (_t, u, _c, delta) => this.bumpRef(u, delta));
+    const indexed = d.table.indexes.length > 0;
+    if (d.old && indexed) this.indexRow(d.old, false);
     if (d.new) {
       rows.set(d.uuid, d.new);
-      this.indexRow(d.new, true);
+      if (indexed) this.indexRow(d.new, true);
     } else rows.delete(d.uuid);
   }
 
@@ -438,6 +505,7 @@ export class Database implements DbState {
 
   /** Bytes a snapshot of the live data would take (schema record + one row record). */
   private snapshotRecords(comment: string): unknown[] {
+    this.settle();
     const snap: Record<string, unknown> = { _date: this.clock.nowMs() };
     for (const [name, rows] of this.tables) {
       if (!rows.size) continue;
@@ -481,6 +549,21 @@ export class Database implements DbState {
     for (const t of [...this.triggers]) t.attempt();
     if (this.compacting) await this.compacting.catch(() => {});
     await this.log?.close();
+  }
+}
+
+/**
+ * The engine's view of one attempt of a request. `holdsLock` asks `opts` as a method
+ * call, so a caller may implement it as a method rather than a bound closure.
+ */
+class AttemptContext implements TxnContext {
+  constructor(
+    readonly newUuid: () => string,
+    readonly elapsedMs: number,
+    private readonly opts: TransactOptions,
+  ) {}
+  holdsLock(name: string): boolean {
+    return this.opts.holdsLock?.(name) ?? false;
   }
 }
 
@@ -566,8 +649,11 @@ function persistentColumns(row: Row, old: Row | null): Record<string, unknown> {
  * column names are schema identifiers and uuids are hex, so they need no escaping.
  */
 function logRecordText(changes: TxnChanges, dateMs: number): string | null {
-  const tables: string[] = [];
-  const parts: string[][] = [];
+  // Tables in order of first appearance, each with its rows' `"uuid":value` members.
+  // Usually one table: it needs no collection (precommit lists rows table by table).
+  let first: string | null = null;
+  let firstMembers = "";
+  let others: Map<string, string> | null = null;
   for (const d of changes.rows) {
     let value: string;
     if (!d.new) value = "null";
@@ -576,17 +662,20 @@ function logRecordText(changes: TxnChanges, dateMs: number): string | null {
       if (d.old && value === "{}") continue; // only ephemeral changes
     }
     const name = d.table.name;
-    let i = tables.indexOf(name);
-    if (i < 0) {
-      i = tables.length;
-      tables.push(name);
-      parts.push([]);
+    const member = `"${d.uuid}":${value}`;
+    if (first === null) {
+      first = name;
+      firstMembers = member;
+    } else if (name === first) firstMembers += `,${member}`;
+    else {
+      others ??= new Map();
+      const members = others.get(name);
+      others.set(name, members === undefined ? member : `${members},${member}`);
     }
-    parts[i]!.push(`"${d.uuid}":${value}`);
   }
-  if (!tables.length) return null;
-  let text = `{"_date":${JSON.stringify(dateMs)}`;
-  for (let i = 0; i < tables.length; i++) text += `,"${tables[i]}":{${parts[i]!.join(",")}}`;
+  if (first === null) return null;
+  let text = `{"_date":${JSON.stringify(dateMs)},"${first}":{${firstMembers}}`;
+  if (others) for (const [name, members] of others) text += `,"${name}":{${members}}`;
   if (changes.comment) text += `,"_comment":${JSON.stringify(changes.comment)}`;
   return `${text},"_is_diff":true}`;
 }
@@ -594,23 +683,25 @@ function logRecordText(changes: TxnChanges, dateMs: number): string | null {
 /** `persistentColumns(row, old)` as JSON text. */
 function persistentColumnsText(row: Row, old: Row | null): string {
   let text = "";
-  for (const c of row.table.columnList) {
-    if (c.index < 2 || c.ephemeral) continue;
-    const v = row.values[c.index];
-    let json: unknown;
+  const columns = row.table.columnList;
+  for (let i = 2; i < columns.length; i++) {
+    const c = columns[i];
+    if (c.ephemeral) continue;
+    const v = row.values[i];
+    let json: string;
     if (old) {
-      const o = old.values[c.index];
-      if (datumEquals(o, v)) continue;
+      const o = old.values[i];
+      if (o === v || datumEquals(o, v)) continue;
       const scalar = !c.type.value && c.type.max === 1;
-      json = datumToJson(
-        { ...c.type, min: 0, max: Number.POSITIVE_INFINITY },
-        scalar ? v : datumDiff(o, v),
-      );
+      // A diff may hold any number of elements; the printed form does not depend on it.
+      json = datumJsonText(c.type, scalar ? v : datumDiff(o, v));
     } else {
-      if (datumEquals(v, defaultDatum(c.type))) continue;
-      json = datumToJson(c.type, v);
+      // Defaults are shared objects, and a `min` 0 default is empty.
+      const dflt = defaultDatum(c.type);
+      if (v === dflt || (c.type.min === 0 ? v.size === 0 : datumEquals(v, dflt))) continue;
+      json = datumJsonText(c.type, v);
     }
-    text += `${text ? "," : ""}"${c.name}":${JSON.stringify(json)}`;
+    text += `${text ? "," : ""}"${c.name}":${json}`;
   }
   return `{${text}}`;
 }

@@ -15,6 +15,7 @@
 import { OvsdbError, syntaxError } from "./errors.js";
 import {
   type Atom,
+  type AtomicType,
   atomFromJson,
   atomToJson,
   type BaseType,
@@ -46,8 +47,15 @@ export class Datum {
     return new Datum([atom], null);
   }
 
-  /** Sorts unsorted pairs; throws OVS's "ovsdb error" on a duplicate key. */
+  /**
+   * Sorts unsorted pairs; throws OVS's "ovsdb error" on a duplicate key. Takes
+   * ownership of the arrays (they become the datum's when already in order).
+   */
   static fromUnsorted(keys: Atom[], values: Atom[] | null): Datum {
+    // Clients usually send one element, or elements already in order: keep the arrays.
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = compareAtoms(keys[i - 1], keys[i]) < 0;
+    if (sorted) return new Datum(keys, values);
     const order = keys.map((_, i) => i).sort((a, b) => compareAtoms(keys[a], keys[b]));
     const k = order.map((i) => keys[i]);
     const v = values ? order.map((i) => values[i]) : null;
@@ -91,13 +99,21 @@ export class Datum {
   }
 }
 
-/** The default value of a column (ovsdb_datum_init_default): `min` default atoms. */
+/** Default datums of `min` ≥ 1 column types, built once per type (datums are immutable). */
+const DEFAULTS = new WeakMap<ColumnType, Datum>();
+
+/**
+ * The default value of a column (ovsdb_datum_init_default): `min` default atoms. The
+ * same immutable object each time for a given type, so a new row costs no datums.
+ */
 export function defaultDatum(type: ColumnType): Datum {
   if (type.min === 0) return type.value ? Datum.EMPTY_MAP : Datum.EMPTY_SET;
-  return new Datum(
-    [defaultAtom(type.key.type)],
-    type.value ? [defaultAtom(type.value.type)] : null,
-  );
+  let d = DEFAULTS.get(type);
+  if (!d) {
+    d = new Datum([defaultAtom(type.key.type)], type.value ? [defaultAtom(type.value.type)] : null);
+    DEFAULTS.set(type, d);
+  }
+  return d;
 }
 
 export function compareDatums(a: Datum, b: Datum): number {
@@ -146,13 +162,16 @@ export function datumFromJson(type: ColumnType, json: unknown, symtab?: SymbolTa
       throw syntaxError(json, null, "expected map");
     const pairs = json[1] as unknown[];
     checkCount(type, "map", pairs.length, json);
-    const keys: Atom[] = [];
-    const values: Atom[] = [];
-    for (const pair of pairs) {
+    // Sized up front: the datum may live as long as its row, and arrays grown by
+    // push() keep spare capacity.
+    const keys = new Array<Atom>(pairs.length);
+    const values = new Array<Atom>(pairs.length);
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
       if (!Array.isArray(pair) || pair.length !== 2)
         throw syntaxError(pair, null, "Expected 2-element array as pair in map");
-      keys.push(atomChecked(type.key, pair[0], symtab));
-      values.push(atomChecked(type.value, pair[1], symtab));
+      keys[i] = atomChecked(type.key, pair[0], symtab);
+      values[i] = atomChecked(type.value, pair[1], symtab);
     }
     return Datum.fromUnsorted(keys, values);
   }
@@ -189,6 +208,33 @@ export function datumToJson(type: ColumnType, datum: Datum): unknown {
   }
   if (datum.keys.length === 1) return atomToJson(type.key.type, datum.keys[0]);
   return ["set", datum.keys.map((k) => atomToJson(type.key.type, k))];
+}
+
+/**
+ * `JSON.stringify(datumToJson(type, datum))`, written directly: log records are built
+ * as text on every commit, and this skips the intermediate arrays.
+ */
+export function datumJsonText(type: ColumnType, datum: Datum): string {
+  const kt = type.key.type;
+  const keys = datum.keys;
+  if (type.value) {
+    const vt = type.value.type;
+    const values = datum.values!;
+    let text = '["map",[';
+    for (let i = 0; i < keys.length; i++)
+      text += `${i ? "," : ""}[${atomJsonText(kt, keys[i])},${atomJsonText(vt, values[i])}]`;
+    return `${text}]]`;
+  }
+  if (keys.length === 1) return atomJsonText(kt, keys[0]);
+  let text = '["set",[';
+  for (let i = 0; i < keys.length; i++) text += `${i ? "," : ""}${atomJsonText(kt, keys[i])}`;
+  return `${text}]]`;
+}
+
+/** `JSON.stringify(atomToJson(type, atom))`; uuids are lowercase hex and need no escaping. */
+function atomJsonText(type: AtomicType, atom: Atom): string {
+  if (type === "uuid") return `["uuid","${atom as string}"]`;
+  return typeof atom === "string" ? JSON.stringify(atom) : String(atom);
 }
 
 /** Set/map union; on a key in both, `b`'s value wins only if `replace`. */

@@ -16,6 +16,8 @@
  *   error, or explains why it is not JSON-RPC.
  * - `JsonRpcConnection` wraps a socket: sends messages, parses incoming ones, tracks
  *   outstanding requests by id, and answers the peer's `echo` requests itself.
+ *   What a read's messages cause to be sent leaves before that read's callback
+ *   returns (see `onReadDone`); anything sent later leaves at the end of the tick.
  *
  * Does not: retry, reconnect (the IDL does), or interpret any method.
  */
@@ -69,6 +71,12 @@ export const DEFAULT_JSON_LIMITS: JsonStreamLimits = {
   maxBacklogBytes: 256 * 1024 * 1024,
 };
 
+/** Settled once; `RESOLVED.then(fn)` queues `fn` as a microtask (see `sendRaw`). */
+const RESOLVED = Promise.resolve();
+
+/** Where one message ends and the next begins, with nothing in between. */
+const BACK_TO_BACK = Buffer.from("}{", "latin1");
+
 const CH_QUOTE = 0x22;
 const CH_BACKSLASH = 0x5c;
 const CH_LBRACE = 0x7b;
@@ -116,13 +124,19 @@ export class JsonStreamParser {
   feed(chunk: Uint8Array): Json[] {
     const out: Json[] = [];
     if (this.failure) return out;
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.mayBeOneMessage(buf)) {
+      try {
+        out.push(JSON.parse(buf.toString("utf8")) as Json);
+        return out;
+      } catch {
+        // Not exactly one message after all: the scanner finds out what it is.
+      }
+    }
     try {
-      this.scan(
-        Buffer.isBuffer(chunk)
-          ? chunk
-          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-        out,
-      );
+      this.scan(buf, out);
     } catch (err) {
       this.failure =
         err instanceof JsonRpcError
@@ -135,6 +149,28 @@ export class JsonStreamParser {
       this.pendingBytes = 0;
     }
     return out;
+  }
+
+  /**
+   * Whether `buf` may be exactly one whole message, the usual read of a client that
+   * waits for each reply; `feed` then hands it to JSON.parse whole, skipping the byte
+   * scan, and scans only if that fails. Only when the outcome cannot differ: nothing
+   * is pending, it is an object from first byte to last, it holds no "}{" (messages
+   * back to back, as a pipelining client sends them), and it is too short to nest
+   * deeper than `maxDepth` (each level takes two bytes) or to exceed the size limit.
+   */
+  private mayBeOneMessage(buf: Buffer): boolean {
+    const n = buf.length;
+    return (
+      this.depth === 0 &&
+      this.pendingBytes === 0 &&
+      n >= 2 &&
+      n <= 2 * this.limits.maxDepth &&
+      n <= this.limits.maxMessageBytes &&
+      buf[0] === CH_LBRACE &&
+      buf[n - 1] === CH_RBRACE &&
+      buf.indexOf(BACK_TO_BACK) < 0
+    );
   }
 
   private scan(buf: Buffer, out: Json[]): void {
@@ -170,7 +206,7 @@ export class JsonStreamParser {
         }
       } else if (c === CH_RBRACE || c === CH_RBRACKET) {
         if (--this.depth === 0) {
-          out.push(this.complete(buf.subarray(start, i + 1)));
+          out.push(this.complete(buf, start, i + 1));
           start = -1;
         }
       }
@@ -184,17 +220,22 @@ export class JsonStreamParser {
     }
   }
 
-  private complete(last: Buffer): Json {
-    let bytes = last;
+  /** Parses the message that ends with `buf[start, end)` (and began in `pending`). */
+  private complete(buf: Buffer, start: number, end: number): Json {
+    const length = end - start;
     if (this.pending.length > 0) {
-      if (this.pendingBytes + last.length > this.limits.maxMessageBytes) this.tooLarge();
-      bytes = Buffer.concat([...this.pending, last], this.pendingBytes + last.length);
+      if (this.pendingBytes + length > this.limits.maxMessageBytes) this.tooLarge();
+      const bytes = Buffer.concat(
+        [...this.pending, buf.subarray(start, end)],
+        this.pendingBytes + length,
+      );
       this.pending = [];
       this.pendingBytes = 0;
-    } else if (last.length > this.limits.maxMessageBytes) {
-      this.tooLarge();
+      return JSON.parse(bytes.toString("utf8")) as Json;
     }
-    return JSON.parse(bytes.toString("utf8")) as Json;
+    if (length > this.limits.maxMessageBytes) this.tooLarge();
+    // Decoded in place: no Buffer view is made for a message within one chunk.
+    return JSON.parse(buf.toString("utf8", start, end)) as Json;
   }
 
   private tooLarge(): never {
@@ -250,8 +291,11 @@ export function encodeRequest(id: Json, method: string, params: Json[]): string 
   return JSON.stringify({ id, method, params });
 }
 
+/** `JSON.stringify({ id, result, error: null })`, without the wrapper object. */
 export function encodeReply(id: Json, result: Json): string {
-  return JSON.stringify({ id, result, error: null });
+  // An undefined result (a handler bug) must still yield valid JSON: let stringify drop it.
+  if (result === undefined) return JSON.stringify({ id, result, error: null });
+  return `{"id":${JSON.stringify(id)},"result":${JSON.stringify(result)},"error":null}`;
 }
 
 export function encodeError(id: Json, error: Json): string {
@@ -267,6 +311,12 @@ export function ovsError(error: string, details?: string): Json {
 export interface JsonRpcHandlers {
   /** A request (`kind: "request"`) or notification from the peer. */
   onRequest(msg: JsonRpcRequest): void;
+  /**
+   * Every message of one read has been dispatched. The owner may finish work those
+   * messages queued (the server writes their commits' log records, which sends their
+   * replies); whatever is then queued to send leaves at once, in this same callback.
+   */
+  onReadDone?(): void;
   /** The connection closed; `error` says why if it was not a clean close. */
   onClose?(error: JsonRpcError | null): void;
 }
@@ -284,9 +334,13 @@ export class JsonRpcConnection {
   >();
   private nextId = 1;
   private closed = false;
-  /** Messages queued this tick (see `sendRaw`), and their length in UTF-16 units. */
-  private outbox: string[] = [];
-  private outboxBytes = 0;
+  /**
+   * Messages queued this tick (see `sendRaw`), concatenated: written as one string
+   * anyway, and no array per reply. Its `length` (UTF-16 units) bounds the backlog.
+   */
+  private outbox = "";
+  /** A flush of `outbox` is queued. */
+  private outboxQueued = false;
   private readonly maxBacklogBytes: number;
   /** Messages received and sent, for probes and statistics. */
   received = 0;
@@ -328,7 +382,15 @@ export class JsonRpcConnection {
       this.received++;
       this.dispatch(msg);
     }
-    if (this.parser.error) this.abort(this.parser.error);
+    if (this.parser.error) {
+      this.abort(this.parser.error);
+      return;
+    }
+    if (this.closed) return;
+    // The replies of this read leave now rather than in a microtask: ahead of the
+    // stream's own next-tick bookkeeping, as early as the log allows.
+    this.handlers.onReadDone?.();
+    this.flushOutbox();
   }
 
   private dispatch(msg: JsonRpcMessage): void {
@@ -354,11 +416,11 @@ export class JsonRpcConnection {
   /** Sends a raw, already-encoded message. Returns false once closed. */
   sendRaw(text: string): boolean {
     if (this.closed) return false;
-    if (this.socket.writableLength + this.outboxBytes > this.maxBacklogBytes) {
+    if (this.socket.writableLength + this.outbox.length > this.maxBacklogBytes) {
       this.abort(
         new JsonRpcError(
           "OVSDB_JSONRPC_BACKLOG",
-          `Dropping connection: peer is not reading and ${this.socket.writableLength + this.outboxBytes} bytes are queued (limit ${this.maxBacklogBytes})`,
+          `Dropping connection: peer is not reading and ${this.socket.writableLength + this.outbox.length} bytes are queued (limit ${this.maxBacklogBytes})`,
         ),
       );
       return false;
@@ -368,19 +430,22 @@ export class JsonRpcConnection {
     // leave together in one write() instead of one each. A microtask, not nextTick:
     // the log's group-commit flush (log.ts) is a microtask queued earlier in the same
     // commit, so a commit's record is written before its updates and replies leave.
-    if (this.outbox.length === 0) queueMicrotask(this.flushOutbox);
-    this.outbox.push(text);
-    this.outboxBytes += text.length;
+    // Queued as a promise reaction: the same FIFO queue as queueMicrotask(), without
+    // the async-hooks resource Node wraps each queueMicrotask() callback in.
+    if (!this.outboxQueued) {
+      this.outboxQueued = true;
+      void RESOLVED.then(this.flushOutbox);
+    }
+    this.outbox += text;
     return true;
   }
 
   /** Writes what this tick's `sendRaw`s queued, as one string. */
   private readonly flushOutbox = (): void => {
-    const n = this.outbox.length;
-    if (n === 0) return;
-    const text = n === 1 ? this.outbox[0]! : this.outbox.join("");
-    this.outbox = [];
-    this.outboxBytes = 0;
+    this.outboxQueued = false;
+    const text = this.outbox;
+    if (text === "") return;
+    this.outbox = "";
     if (!this.socket.destroyed) this.socket.write(text);
   };
 

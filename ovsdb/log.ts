@@ -11,7 +11,8 @@
  *    holds garbage in the middle.
  *  - `append`/`appendRecord` is group commit: records appended in the same tick go
  *    out together in one write(2), made synchronously in a microtask right after the
- *    appending callback returns; the caller hears "done" once write(2) has returned
+ *    appending callback returns (or earlier, from `flushQueued`, when the caller knows
+ *    the batch is complete); the caller hears "done" once write(2) has returned
  *    (so a SIGKILL of this process cannot lose the record) and, if any record of the
  *    batch asked to be durable, after fdatasync(). Acknowledgements keep append order.
  *
@@ -33,6 +34,7 @@ import { dirname } from "node:path";
 import { LogError } from "./errors.js";
 
 const MAGIC = "OVSDB JSON";
+const RESOLVED = Promise.resolve();
 const HEADER_RE = /^OVSDB JSON (\d+) ([0-9a-f]{40})$/;
 /** OVS refuses headers longer than this; a longer line is corruption. */
 const MAX_HEADER = 128;
@@ -45,7 +47,12 @@ export function encodeRecord(json: unknown): Uint8Array {
 /** One record as text (header line, JSON, newline); the header counts UTF-8 bytes. */
 function recordText(json: string): string {
   const body = `${json}\n`;
-  return `${MAGIC} ${Buffer.byteLength(body, "utf8")} ${hash("sha1", body, "hex")}\n${body}`;
+  return `${recordHeader(body, Buffer.byteLength(body, "utf8"))}${body}`;
+}
+
+/** A record's header line for `body` (the JSON and its newline), `bodyBytes` long. */
+function recordHeader(body: string, bodyBytes: number): string {
+  return `${MAGIC} ${bodyBytes} ${hash("sha1", body, "hex")}\n`;
 }
 
 export interface ParsedLog {
@@ -102,9 +109,12 @@ interface Batch {
 }
 
 export class LogFile {
-  /** Records (as text) appended in the current tick, not yet written. */
-  private chunks: string[] = [];
-  private dones: AppendDone[] = [];
+  /** Records appended in the current tick, not yet written, as one text... */
+  private text = "";
+  /** ...of this many UTF-8 bytes (counted once per record, not again per write). */
+  private textBytes = 0;
+  /** Their acknowledgements; null when nothing is queued (no array per idle tick). */
+  private dones: AppendDone[] | null = null;
   private durable = false;
   /** A flush is queued as a microtask (group commit: one write per tick). */
   private scheduled = false;
@@ -117,6 +127,12 @@ export class LogFile {
   /** Set while compaction swaps files; appends queue up behind it. */
   private gate: Promise<void> | null = null;
   private closed = false;
+  /**
+   * The queued flush. A promise reaction rather than queueMicrotask(): the same FIFO
+   * microtask queue (so replies queued after it still leave after the write), without
+   * the async-hooks resource Node makes per queueMicrotask() call.
+   */
+  private readonly flushSoon = (): void => this.flush();
 
   private constructor(
     readonly path: string,
@@ -193,13 +209,26 @@ export class LogFile {
       done(new LogError(this.path, this.end, "log is closed"));
       return;
     }
-    this.chunks.push(recordText(json));
-    this.dones.push(done);
+    const body = `${json}\n`;
+    const bodyBytes = Buffer.byteLength(body, "utf8");
+    const header = recordHeader(body, bodyBytes);
+    this.text += header + body;
+    this.textBytes += header.length + bodyBytes; // the header is ASCII
+    if (this.dones) this.dones.push(done);
+    else this.dones = [done];
     if (durable) this.durable = true;
     if (!this.scheduled && !this.gate) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      void RESOLVED.then(this.flushSoon);
     }
+  }
+
+  /**
+   * Runs the queued group-commit flush now instead of in its microtask (which then
+   * finds nothing to do): for a caller that knows no more records are coming this tick.
+   */
+  flushQueued(): void {
+    if (this.scheduled) this.flush();
   }
 
   /** Resolves once everything appended so far is written (and synced where asked). */
@@ -209,7 +238,7 @@ export class LogFile {
         await this.gate.catch(() => {});
         continue;
       }
-      if (this.dones.length) this.flush();
+      if (this.dones) this.flush();
       if (!this.unacked.length) return;
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
@@ -218,13 +247,14 @@ export class LogFile {
   /** Writes the queued records with one write(2) (synchronously: see the header). */
   private flush(): void {
     this.scheduled = false;
-    if (this.gate || !this.dones.length) return;
-    const text = this.chunks.length === 1 ? this.chunks[0]! : this.chunks.join("");
-    const length = Buffer.byteLength(text, "utf8");
+    if (this.gate || !this.dones) return;
+    const text = this.text;
+    const length = this.textBytes;
     const batch: Batch = { done: this.dones, ready: false, error: null };
     const durable = this.durable;
-    this.chunks = [];
-    this.dones = [];
+    this.text = "";
+    this.textBytes = 0;
+    this.dones = null;
     this.durable = false;
     try {
       // The string goes to the kernel without a JS Buffer in between; a short write (a
@@ -303,9 +333,9 @@ export class LogFile {
     };
     const gate = swap().finally(() => {
       this.gate = null;
-      if (this.dones.length && !this.scheduled) {
+      if (this.dones && !this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(() => this.flush());
+        void RESOLVED.then(this.flushSoon);
       }
     });
     this.gate = gate;

@@ -47,11 +47,24 @@ export class Row {
 
   /** A new row with every column at its default. */
   static create(table: TableSchema, uuid: string, version: string): Row {
-    const values = table.columnList.map((c) => defaultDatum(c.type));
+    const values = defaultValues(table).slice();
     values[0] = Datum.scalar(uuid);
-    values[1] = Datum.scalar(version);
+    // One datum serves both when they are equal (an insert's provisional version).
+    values[1] = version === uuid ? values[0] : Datum.scalar(version);
     return new Row(table, values);
   }
+}
+
+/** Per table, every column's default datum (shared, immutable), for `Row.create`. */
+const DEFAULT_VALUES = new WeakMap<TableSchema, readonly Datum[]>();
+
+function defaultValues(table: TableSchema): readonly Datum[] {
+  let values = DEFAULT_VALUES.get(table);
+  if (!values) {
+    values = table.columnList.map((c) => defaultDatum(c.type));
+    DEFAULT_VALUES.set(table, values);
+  }
+  return values;
 }
 
 /**
@@ -83,10 +96,31 @@ export function parseRowJson(
   if (typeof json !== "object" || json === null || Array.isArray(json))
     throw syntaxError(json, null, "Type mismatch for member 'row'.");
   const out = new Map<number, Datum>();
-  for (const [name, value] of Object.entries(json)) {
+  const row = json as Record<string, unknown>;
+  for (const name in row) {
+    if (!Object.hasOwn(row, name)) continue;
     const c = table.columns.get(name);
     if (!c) throw syntaxError(json, "unknown column", `No column ${name} in table ${table.name}.`);
-    out.set(c.index, datumFromJson(c.type, value, symtab));
+    out.set(c.index, datumFromJson(c.type, row[name], symtab));
   }
   return out;
+}
+
+/**
+ * `parseRowJson` straight into a row's value array (`values[c.index]` per member, in
+ * member order, same errors), for insert: no map in between. `json` must be an object.
+ */
+export function parseRowInto(
+  table: TableSchema,
+  json: object,
+  symtab: SymbolTable | null,
+  values: Datum[],
+): void {
+  const row = json as Record<string, unknown>;
+  for (const name in row) {
+    if (!Object.hasOwn(row, name)) continue;
+    const c = table.columns.get(name);
+    if (!c) throw syntaxError(json, "unknown column", `No column ${name} in table ${table.name}.`);
+    values[c.index] = datumFromJson(c.type, row[name], symtab);
+  }
 }

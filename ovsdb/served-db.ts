@@ -44,6 +44,11 @@ export interface ServedDb {
   /** Compiles a monitor_cond "where" array; throws the engine's `OvsdbError` on bad syntax. */
   compileCondition(table: string, where: Json): RowMatcher;
   onCommit(listener: CommitListener): () => void;
+  /**
+   * Writes the log records of the commits made so far now instead of at the end of the
+   * tick (group commit); `transact` callbacks waiting for them may run from here.
+   */
+  flushLog?(): void;
   /** Id of the last committed transaction, or the all-zero uuid. */
   readonly lastTxnId: string;
 }
@@ -65,6 +70,7 @@ export function serveDatabase(db: Database): ServedDb {
       const match = db.compileCondition(table, where);
       return (row) => match(row);
     },
+    flushLog: () => db.flushLog(),
     onCommit: (listener) =>
       db.onCommit((txn) => listener(txn.changes as readonly JsonRowChange[], txn.id)),
     get lastTxnId() {
@@ -79,5 +85,8 @@ class EngineOptions {
   get signal(): AbortSignal | undefined {
     return this.ctx.signal;
   }
-  holdsLock = (name: string): boolean => this.ctx.isLockOwner(name);
+  /** A method, not a bound closure per request: the engine calls it on this object. */
+  holdsLock(name: string): boolean {
+    return this.ctx.isLockOwner(name);
+  }
 }

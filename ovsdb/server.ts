@@ -186,6 +186,7 @@ export class OvsdbServer {
       socket,
       {
         onRequest: (req) => this.handle(session!, req),
+        onReadDone: () => this.flushLogs(),
         onClose: () => this.detach(session!),
       },
       this.options.limits,
@@ -253,6 +254,14 @@ export class OvsdbServer {
       },
       close: () => peer.close(),
     };
+  }
+
+  /**
+   * Group commit at the end of a read: writes the log records of the commits that
+   * read's requests made, which lets their replies go out in the same callback.
+   */
+  private flushLogs(): void {
+    for (const entry of this.dbs.values()) entry.db.flushLog?.();
   }
 
   private detach(s: Session): void {

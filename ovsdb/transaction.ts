@@ -28,7 +28,7 @@ import { type Condition, parseWhere } from "./condition.js";
 import { compareDatums, Datum, datumSubtract, datumToJson } from "./datum.js";
 import { OvsdbError, syntaxError } from "./errors.js";
 import { applyMutations, parseMutations } from "./mutation.js";
-import { parseRowJson, Row, type RowJson, rowToJson } from "./row.js";
+import { parseRowInto, parseRowJson, Row, type RowJson, rowToJson } from "./row.js";
 import type { ColumnSchema, DatabaseSchema, TableSchema } from "./schema.js";
 import { atomToText, compareAtoms, type SymbolTable, UUID_RE } from "./types.js";
 
@@ -76,8 +76,13 @@ class Blocked {
 }
 
 class Symbols implements SymbolTable {
-  readonly map = new Map<string, { uuid: string; created: boolean }>();
+  /** Made on first use: most transactions name no uuids. */
+  private names: Map<string, { uuid: string; created: boolean }> | null = null;
   constructor(private readonly ctx: TxnContext) {}
+  get map(): Map<string, { uuid: string; created: boolean }> {
+    this.names ??= new Map();
+    return this.names;
+  }
   resolve(name: string): string {
     let s = this.map.get(name);
     if (!s) {
@@ -88,12 +93,31 @@ class Symbols implements SymbolTable {
   }
 }
 
-/** The transaction's view: committed rows overlaid with its own inserts/updates/deletes. */
+/** A row the transaction touched: the committed row (null if inserted) and the row now. */
+interface Touched {
+  readonly uuid: string;
+  readonly old: Row | null;
+  /** Null once deleted by this transaction. */
+  cur: Row | null;
+}
+
+/** One table's touched rows: in first-touch order (the change set's order) and by uuid. */
+interface TouchedTable {
+  readonly name: string;
+  readonly list: Touched[];
+  readonly byUuid: Map<string, Touched>;
+}
+
+/**
+ * The transaction's view: committed rows overlaid with its own inserts/updates/deletes.
+ * The touched tables are a short array (a transaction touches a few of a schema's
+ * tables), so the per-transaction passes walk arrays, with no iterator objects.
+ */
 class Overlay {
-  /** table → uuid → the row now (null = deleted by this transaction). */
-  private readonly delta = new Map<string, Map<string, Row | null>>();
-  /** table → uuid → committed row (null if inserted by this txn). */
-  readonly touched = new Map<string, Map<string, Row | null>>();
+  /** Tables in first-touch order. */
+  readonly tables: TouchedTable[] = [];
+  /** Whether `remove` was ever called (deletions need the reference check). */
+  removed = false;
 
   constructor(readonly state: DbState) {}
 
@@ -101,58 +125,81 @@ class Overlay {
     return this.state.tables.get(table) ?? EMPTY_ROWS;
   }
 
+  /** The touched rows of `table`, if any. */
+  touched(table: string): TouchedTable | undefined {
+    const tables = this.tables;
+    for (let i = 0; i < tables.length; i++) if (tables[i].name === table) return tables[i];
+    return undefined;
+  }
+
   /** Current rows of `table`: committed order, then rows inserted by this transaction. */
   *rows(table: string): Generator<Row> {
-    const d = this.delta.get(table);
+    const d = this.touched(table);
     const base = this.base(table);
     for (const [u, r] of base) {
-      if (!d?.has(u)) yield r;
-      else {
-        const x = d.get(u);
-        if (x) yield x;
-      }
+      const e = d?.byUuid.get(u);
+      if (!e) yield r;
+      else if (e.cur) yield e.cur;
     }
-    if (d) for (const [u, r] of d) if (r && !base.has(u)) yield r;
+    if (d) for (const e of d.list) if (e.cur && !e.old) yield e.cur;
   }
 
   size(table: string): number {
-    const base = this.base(table);
-    let n = base.size;
-    const d = this.delta.get(table);
+    let n = this.base(table).size;
+    const d = this.touched(table);
     if (d)
-      for (const [u, r] of d) {
-        const inBase = base.has(u);
-        if (inBase && !r) n--;
-        else if (!inBase && r) n++;
+      for (const e of d.list) {
+        if (e.old && !e.cur) n--;
+        else if (!e.old && e.cur) n++;
       }
     return n;
   }
 
   private set(table: string, uuid: string, row: Row | null): void {
-    let t = this.touched.get(table);
-    if (!t) this.touched.set(table, (t = new Map()));
-    if (!t.has(uuid)) t.set(uuid, this.base(table).get(uuid) ?? null);
-    let d = this.delta.get(table);
-    if (!d) this.delta.set(table, (d = new Map()));
-    d.set(uuid, row);
+    const e = this.touched(table)?.byUuid.get(uuid);
+    if (e) e.cur = row;
+    else this.add(table, { uuid, old: this.base(table).get(uuid) ?? null, cur: row });
+  }
+
+  private add(table: string, e: Touched): void {
+    const t = this.touched(table);
+    if (t) {
+      t.list.push(e);
+      t.byUuid.set(e.uuid, e);
+    } else {
+      // A literal, not [] + push: sized for the common single row.
+      const byUuid = new Map<string, Touched>();
+      byUuid.set(e.uuid, e);
+      this.tables.push({ name: table, list: [e], byUuid });
+    }
   }
 
   put(row: Row): void {
     this.set(row.table.name, row.uuid, row);
   }
 
+  /**
+   * Records a row inserted under a uuid that no committed row can have: one this
+   * transaction generated (random, 122 bits), or a requested one already checked. Skips
+   * the committed-table lookup, which for a large table is a cache miss.
+   */
+  insertNew(row: Row): void {
+    this.add(row.table.name, { uuid: row.uuid, old: null, cur: row });
+  }
+
   remove(table: string, uuid: string): void {
+    this.removed = true;
     this.set(table, uuid, null);
   }
 
   get(table: string, uuid: string): Row | undefined {
-    const d = this.delta.get(table);
-    if (d?.has(uuid)) return d.get(uuid) ?? undefined;
+    const e = this.touched(table)?.byUuid.get(uuid);
+    if (e) return e.cur ?? undefined;
     return this.base(table).get(uuid);
   }
 
   wasTouched(table: string, uuid: string): boolean {
-    return this.touched.get(table)?.has(uuid) ?? false;
+    return this.touched(table)?.byUuid.has(uuid) ?? false;
   }
 }
 
@@ -161,7 +208,8 @@ const EMPTY_ROWS: ReadonlyMap<string, Row> = new Map();
 class Executor {
   readonly symbols: Symbols;
   readonly overlay: Overlay;
-  readonly comments: string[] = [];
+  /** `comment` operations' text, made on the first one. */
+  comments: string[] | null = null;
   durable = false;
 
   constructor(
@@ -251,14 +299,19 @@ const OPERATIONS = {
         s.created = true;
       } else x.symbols.map.set(name, { uuid, created: true });
     }
-    const values = op.row === undefined ? new Map() : parseRowJson(t, op.row, x.symbols);
-    // ovsdb-server ignores _uuid and _version in an inserted row.
-    values.delete(0);
-    values.delete(1);
+    // The row is new and still private to this transaction, so it is filled in place.
     const row = Row.create(t, uuid, uuid);
-    const vals = row.values as Datum[];
-    for (const [i, d] of values) vals[i] = d;
-    x.overlay.put(row);
+    if (op.row !== undefined) {
+      if (typeof op.row !== "object" || op.row === null || Array.isArray(op.row))
+        throw syntaxError(op.row, null, "Type mismatch for member 'row'.");
+      const vals = row.values as Datum[];
+      const id = vals[0];
+      parseRowInto(t, op.row, x.symbols, vals);
+      // ovsdb-server ignores _uuid and _version in an inserted row.
+      vals[0] = id;
+      vals[1] = id;
+    }
+    x.overlay.insertNew(row);
     return { uuid: ["uuid", uuid] };
   },
 
@@ -368,7 +421,7 @@ const OPERATIONS = {
   comment(x, op) {
     if (op.comment === undefined) throw missing("comment");
     if (typeof op.comment !== "string") throw mismatch("comment");
-    x.comments.push(op.comment);
+    (x.comments ??= []).push(op.comment);
     return {};
   },
 
@@ -446,8 +499,8 @@ function checkMembers(
       if (required) return `Required '${member}' member is missing.`;
     } else if (!hasType(v, type)) return `Type mismatch for member '${member}'.`;
   }
-  for (const member of Object.keys(op))
-    if (member !== "op" && !Object.hasOwn(spec, member))
+  for (const member in op)
+    if (member !== "op" && Object.hasOwn(op, member) && !Object.hasOwn(spec, member))
       return `Member '${member}' is present but not allowed here.`;
   return null;
 }
@@ -462,7 +515,8 @@ export function executeTransaction(
   ctx: TxnContext,
 ): TxnOutcome {
   const x = new Executor(state, ctx);
-  const results: unknown[] = [];
+  // One slot per operation, sized up front (push would over-allocate).
+  const results: unknown[] = new Array(ops.length);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     try {
@@ -474,21 +528,25 @@ export function executeTransaction(
         );
       const rec = op as Record<string, unknown>;
       const name = rec.op;
-      const fail = (why: string) =>
-        syntaxError(op, null, `Parsing ovsdb operation ${i + 1} of ${ops.length} failed: ${why}`);
-      if (name === undefined) throw fail("Required 'op' member is missing.");
-      if (typeof name !== "string") throw fail("Type mismatch for member 'op'.");
-      if (!Object.hasOwn(OPERATIONS, name)) throw fail(`No operation ${JSON.stringify(name)}`);
-      const why = checkMembers(rec, OP_MEMBERS[name as OpName]);
-      if (why) throw fail(why);
-      if (typeof rec.table === "string" && !state.schema.tables.has(rec.table))
-        throw fail(`No table named ${rec.table}.`);
-      results.push(OPERATIONS[name as OpName](x, rec));
+      let why: string | null = null;
+      if (name === undefined) why = "Required 'op' member is missing.";
+      else if (typeof name !== "string") why = "Type mismatch for member 'op'.";
+      else if (!Object.hasOwn(OPERATIONS, name)) why = `No operation ${JSON.stringify(name)}`;
+      else why = checkMembers(rec, OP_MEMBERS[name as OpName]);
+      if (!why && typeof rec.table === "string" && !state.schema.tables.has(rec.table))
+        why = `No table named ${rec.table}.`;
+      if (why)
+        throw syntaxError(
+          op,
+          null,
+          `Parsing ovsdb operation ${i + 1} of ${ops.length} failed: ${why}`,
+        );
+      results[i] = OPERATIONS[name as OpName](x, rec);
     } catch (e) {
       if (e instanceof Blocked) return { kind: "blocked", retryInMs: e.retryInMs };
       if (!(e instanceof OvsdbError)) throw e;
-      results.push(e.toJson());
-      while (results.length < ops.length) results.push(null);
+      results[i] = e.toJson();
+      results.fill(null, i + 1);
       return { kind: "done", results, changes: null };
     }
   }
@@ -499,7 +557,7 @@ export function executeTransaction(
       results,
       changes: {
         rows,
-        comment: x.comments.length ? x.comments.join("\n") : null,
+        comment: x.comments ? x.comments.join("\n") : null,
         durable: x.durable,
       },
     };
@@ -543,6 +601,11 @@ function refsOf(t: TableSchema): TableRefs {
     TABLE_REFS.set(t, r);
   }
   return r;
+}
+
+/** Whether rows of `t` can hold references at all (else reference upkeep is skipped). */
+export function hasRefColumns(t: TableSchema): boolean {
+  return refsOf(t).refCols.length > 0;
 }
 
 /** Tables of a schema that have weak-reference columns (usually few or none). */
@@ -639,62 +702,151 @@ function datumText(t: TableSchema, col: number, d: Datum): string {
   return `[${d.keys.map((k) => a(k)).join(", ")}]`;
 }
 
+/**
+ * Reference counts during precommit: the committed counts plus this transaction's
+ * deltas, the delta map made on the first change (most transactions touch no
+ * references at all).
+ */
+class RefCounts {
+  private deltas: Map<string, number> | null = null;
+  constructor(private readonly committed: ReadonlyMap<string, number>) {}
+  of(uuid: string): number {
+    return this.deltas?.get(uuid) ?? this.committed.get(uuid) ?? 0;
+  }
+  bump(uuid: string, by: number): void {
+    const n = this.of(uuid) + by;
+    (this.deltas ??= new Map()).set(uuid, n);
+  }
+}
+
 function precommit(x: Executor): RowDelta[] {
   const { overlay, state } = x;
   const schema = state.schema;
+  const counts = new RefCounts(state.refCounts);
+  // Which passes can apply, from the touched tables' schemas: a transaction that only
+  // writes root tables without reference columns skips straight to the change set.
+  let refs = false;
+  let garbage = false;
+  for (const tt of overlay.tables) {
+    const t = schema.tables.get(tt.name)!;
+    if (hasRefColumns(t)) refs = true;
+    if (!t.isRoot) garbage = true;
+  }
 
   // Reference-count deltas of the touched rows (update_ref_counts()).
-  // Made on the first change: most transactions touch no references at all.
-  let counts: Map<string, number> | null = null;
-  const countOf = (u: string) => counts?.get(u) ?? state.refCounts.get(u) ?? 0;
-  const bump = (u: string, by: number) => {
-    const n = countOf(u) + by;
-    (counts ??= new Map()).set(u, n);
-  };
   // Rows that lost a reference: only they (and touched rows) can become garbage.
   const dropped: [string, string][] = [];
-  for (const [table, rows] of overlay.touched) {
-    if (!refsOf(schema.tables.get(table)!).refCols.length) continue;
-    for (const [uuid, old] of rows) {
-      // Like OVS, only references the transaction changed adjust reference counts.
-      const neu = overlay.get(table, uuid) ?? null;
-      forEachRefChange(schema.tables.get(table)!, old, neu, true, (rt, u, _col, delta) => {
-        bump(u, delta);
-        if (delta < 0) dropped.push([rt, u]);
-      });
+  if (refs) {
+    for (const tt of overlay.tables) {
+      const t = schema.tables.get(tt.name)!;
+      if (!hasRefColumns(t)) continue;
+      for (const e of tt.list) {
+        // Like OVS, only references the transaction changed adjust reference counts.
+        forEachRefChange(t, e.old, e.cur, true, (rt, u, _col, delta) => {
+          counts.bump(u, delta);
+          if (delta < 0) dropped.push([rt, u]);
+        });
+      }
+    }
+    for (const tt of overlay.tables) {
+      const table = tt.name;
+      const t = schema.tables.get(table)!;
+      if (!hasRefColumns(t)) continue;
+      for (const e of tt.list) {
+        const uuid = e.uuid;
+        if (!e.cur) continue;
+        // Like update_row_ref_count(), only references this transaction added are
+        // checked here; a kept reference to a deleted row is caught just below.
+        forEachRefChange(t, e.old, e.cur, true, (rt, u, col, delta) => {
+          if (delta > 0 && !overlay.get(rt, u))
+            throw new OvsdbError(
+              "referential integrity violation",
+              `Table ${table} column ${col} row ${uuid} references nonexistent row ${u} in table ${rt}.`,
+            );
+        });
+      }
     }
   }
-  for (const [table, rows] of overlay.touched) {
-    if (!refsOf(schema.tables.get(table)!).refCols.length) continue;
-    for (const [uuid, old] of rows) {
-      const neu = overlay.get(table, uuid);
-      if (!neu) continue;
-      // Like update_row_ref_count(), only references this transaction added are
-      // checked here; a kept reference to a deleted row is caught just below.
-      forEachRefChange(schema.tables.get(table)!, old, neu, true, (rt, u, col, delta) => {
-        if (delta > 0 && !overlay.get(rt, u))
+  // A deleted row may be referenced from any table, so this looks at deletions alone.
+  if (overlay.removed) {
+    for (const tt of overlay.tables) {
+      for (const e of tt.list) {
+        if (e.old && !e.cur && counts.of(e.uuid) > 0)
           throw new OvsdbError(
             "referential integrity violation",
-            `Table ${table} column ${col} row ${uuid} references nonexistent row ${u} in table ${rt}.`,
+            `cannot delete ${tt.name} row ${e.uuid} because of ${counts.of(e.uuid)} remaining reference(s)`,
           );
-      });
-    }
-  }
-  for (const [table, rows] of overlay.touched) {
-    for (const [uuid, old] of rows) {
-      if (old && countOf(uuid) > 0 && !overlay.get(table, uuid))
-        throw new OvsdbError(
-          "referential integrity violation",
-          `cannot delete ${table} row ${uuid} because of ${countOf(uuid)} remaining reference(s)`,
-        );
+      }
     }
   }
 
   // Garbage collection of unreferenced non-root rows (collect_garbage()), cascading.
+  if (garbage || dropped.length) collectGarbage(overlay, schema, counts, dropped);
+
+  // Weak references to rows that no longer exist are dropped (assess_weak_refs()).
+  if (touchesWeakRefs(schema, overlay.tables)) fixWeakRefs(overlay, schema);
+
+  // maxRows (check_max_rows()).
+  for (const tt of overlay.tables) {
+    const table = tt.name;
+    const t = schema.tables.get(table)!;
+    if (t.maxRows === Number.POSITIVE_INFINITY) continue;
+    const n = overlay.size(table);
+    if (n > t.maxRows)
+      throw new OvsdbError(
+        "constraint violation",
+        `transaction causes "${table}" table to contain ${n} rows, greater than the schema-defined limit of ${t.maxRows} row(s)`,
+      );
+  }
+
+  // Index uniqueness (ovsdb_txn_check_index()).
+  for (const tt of overlay.tables) {
+    const t = schema.tables.get(tt.name)!;
+    if (t.indexes.length) checkIndexes(overlay, state, t, tt);
+  }
+
+  // The change set: drop no-op changes, give changed rows a new _version.
+  // Sized up front (at most one delta per touched row), trimmed at the end.
+  let touchedRows = 0;
+  for (const tt of overlay.tables) touchedRows += tt.list.length;
+  const out: RowDelta[] = new Array(touchedRows);
+  let n = 0;
+  for (const tt of overlay.tables) {
+    const t = schema.tables.get(tt.name)!;
+    for (const e of tt.list) {
+      const { uuid, old } = e;
+      const neu = e.cur;
+      if (!neu) {
+        if (old) out[n++] = { table: t, uuid, old, new: null };
+        continue;
+      }
+      if (old) {
+        let changed = false;
+        for (let i = 2; i < t.columnList.length && !changed; i++)
+          if (compareDatums(old.values[i], neu.values[i]) !== 0) changed = true;
+        if (!changed) continue;
+      }
+      // `neu` differs from every committed row, so this transaction built it and no
+      // one else holds it: it gets its version in place rather than as a copy.
+      (neu.values as Datum[])[1] = Datum.scalar(x.ctx.newUuid());
+      out[n++] = { table: t, uuid, old, new: neu };
+    }
+  }
+  out.length = n;
+  return out;
+}
+
+/** collect_garbage(): unreferenced rows of non-root tables are deleted, cascading. */
+function collectGarbage(
+  overlay: Overlay,
+  schema: DatabaseSchema,
+  counts: RefCounts,
+  dropped: readonly [string, string][],
+): void {
   const candidates: [string, string][] = [];
-  for (const [table, rows] of overlay.touched) {
-    if (schema.tables.get(table)!.isRoot) continue;
-    for (const uuid of rows.keys()) candidates.push([table, uuid]);
+  for (const tt of overlay.tables) {
+    if (schema.tables.get(tt.name)!.isRoot) continue;
+    for (const e of tt.list) candidates.push([tt.name, e.uuid]);
   }
   for (const d of dropped) candidates.push(d);
   while (candidates.length) {
@@ -702,24 +854,44 @@ function precommit(x: Executor): RowDelta[] {
     const t = schema.tables.get(table)!;
     if (t.isRoot) continue;
     const row = overlay.get(table, uuid);
-    if (!row || countOf(uuid) > 0) continue;
+    if (!row || counts.of(uuid) > 0) continue;
     overlay.remove(table, uuid);
     forEachRef(row, true, (rt, u) => {
-      bump(u, -1);
+      counts.bump(u, -1);
       candidates.push([rt, u]);
     });
   }
+}
 
-  // Weak references to rows that no longer exist are dropped (assess_weak_refs()).
+/**
+ * Per schema, the tables whose change can make a weak reference dangle or need
+ * checking: tables with weak-reference columns and the tables those point into.
+ */
+const WEAK_WATCH = new WeakMap<DatabaseSchema, ReadonlySet<string>>();
+
+function touchesWeakRefs(schema: DatabaseSchema, touched: readonly TouchedTable[]): boolean {
+  let watch = WEAK_WATCH.get(schema);
+  if (!watch) {
+    const names = new Set<string>();
+    for (const t of weakTablesOf(schema)) {
+      names.add(t.name);
+      for (const target of refsOf(t).weakTargets) names.add(target);
+    }
+    WEAK_WATCH.set(schema, (watch = names));
+  }
+  if (!watch.size) return false;
+  for (const tt of touched) if (watch.has(tt.name)) return true;
+  return false;
+}
+
+function fixWeakRefs(overlay: Overlay, schema: DatabaseSchema): void {
   for (const t of weakTablesOf(schema)) {
     const { weakCols, weakTargets } = refsOf(t);
-    const targetsChanged = weakTargets.some((target) => overlay.touched.has(target));
-    if (!targetsChanged && !overlay.touched.has(t.name)) continue;
+    const targetsChanged = weakTargets.some((target) => overlay.touched(target) !== undefined);
+    if (!targetsChanged && !overlay.touched(t.name)) continue;
     const rows = targetsChanged
       ? [...overlay.rows(t.name)]
-      : [...(overlay.touched.get(t.name)?.keys() ?? [])]
-          .map((u) => overlay.get(t.name, u))
-          .filter((r): r is Row => !!r);
+      : (overlay.touched(t.name)?.list ?? []).map((e) => e.cur).filter((r): r is Row => !!r);
     for (const row of rows) {
       const fixes = new Map<number, Datum>();
       for (const c of weakCols) {
@@ -743,87 +915,56 @@ function precommit(x: Executor): RowDelta[] {
       if (fixes.size) overlay.put(row.with(fixes));
     }
   }
+}
 
-  // maxRows (check_max_rows()).
-  for (const table of overlay.touched.keys()) {
-    const t = schema.tables.get(table)!;
-    if (t.maxRows === Number.POSITIVE_INFINITY) continue;
-    const n = overlay.size(table);
-    if (n > t.maxRows)
+/**
+ * ovsdb_txn_check_index() for one table. The committed rows were unique, so a
+ * duplicate involves a row this transaction wrote: compare each written row with the
+ * other written rows and with the committed row (if any) holding the same key.
+ */
+function checkIndexes(overlay: Overlay, state: DbState, t: TableSchema, tt: TouchedTable): void {
+  const touched = tt.byUuid;
+  const table = t.name;
+  t.indexes.forEach((ix, ixNo) => {
+    const cols = ix.map((c) => t.columns.get(c)!.index);
+    const seen = new Map<string, Row>();
+    for (const e of tt.list) {
+      const uuid = e.uuid;
+      const cur = e.cur;
+      if (!cur) continue;
+      const k = indexKey(t, cols, cur);
+      let prev = seen.get(k);
+      let row = cur;
+      if (!prev) {
+        const holder = state.indexes.get(table)?.[ixNo]?.get(k);
+        if (holder !== undefined && holder !== uuid && !touched.has(holder))
+          prev = overlay.get(table, holder);
+      }
+      if (!prev) {
+        seen.set(k, cur);
+        continue;
+      }
+      // ovsdb-server describes each row by its history in this transaction.
+      const how = (r: Row) => {
+        if (!overlay.wasTouched(table, r.uuid))
+          return "existed in the database before this transaction and was not modified by the transaction.";
+        const before = touched.get(r.uuid)?.old;
+        if (!before) return "was inserted by this transaction.";
+        if (indexKey(t, cols, before) === indexKey(t, cols, r))
+          return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.";
+        return `had the following index values before the transaction: ${englishList(cols.map((i) => datumText(t, i, before.values[i])))}.`;
+      };
+      // The row that was in the database comes first, as in ovsdb-server's report.
+      if (touched.get(prev.uuid)?.old === null && touched.get(row.uuid)?.old)
+        [prev, row] = [row, prev];
+      const values = englishList(cols.map((i) => datumText(t, i, row.values[i])));
+      const colText = `column${ix.length > 1 ? "s" : ""} ${englishList(ix.map((c) => `"${c}"`))}`;
       throw new OvsdbError(
         "constraint violation",
-        `transaction causes "${table}" table to contain ${n} rows, greater than the schema-defined limit of ${t.maxRows} row(s)`,
+        `Transaction causes multiple rows in "${table}" table to have identical values (${values}) for index on ${colText}.  First row, with UUID ${prev.uuid}, ${how(prev)}  Second row, with UUID ${row.uuid}, ${how(row)}`,
       );
-  }
-
-  // Index uniqueness (ovsdb_txn_check_index()). The committed rows were unique, so a
-  // duplicate involves a row this transaction wrote: compare each written row with the
-  // other written rows and with the committed row (if any) holding the same key.
-  for (const [table, touched] of overlay.touched) {
-    const t = schema.tables.get(table)!;
-    if (!t.indexes.length) continue;
-    t.indexes.forEach((ix, ixNo) => {
-      const cols = ix.map((c) => t.columns.get(c)!.index);
-      const seen = new Map<string, Row>();
-      for (const uuid of touched.keys()) {
-        const cur = overlay.get(table, uuid);
-        if (!cur) continue;
-        const k = indexKey(t, cols, cur);
-        let prev = seen.get(k);
-        let row = cur;
-        if (!prev) {
-          const holder = state.indexes.get(table)?.[ixNo]?.get(k);
-          if (holder !== undefined && holder !== uuid && !touched.has(holder))
-            prev = overlay.get(table, holder);
-        }
-        if (!prev) {
-          seen.set(k, cur);
-          continue;
-        }
-        // ovsdb-server describes each row by its history in this transaction.
-        const how = (r: Row) => {
-          if (!overlay.wasTouched(table, r.uuid))
-            return "existed in the database before this transaction and was not modified by the transaction.";
-          const before = touched.get(r.uuid);
-          if (!before) return "was inserted by this transaction.";
-          if (indexKey(t, cols, before) === indexKey(t, cols, r))
-            return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.";
-          return `had the following index values before the transaction: ${englishList(cols.map((i) => datumText(t, i, before.values[i])))}.`;
-        };
-        // The row that was in the database comes first, as in ovsdb-server's report.
-        if (touched.get(prev.uuid) === null && touched.get(row.uuid)) [prev, row] = [row, prev];
-        const values = englishList(cols.map((i) => datumText(t, i, row.values[i])));
-        const colText = `column${ix.length > 1 ? "s" : ""} ${englishList(ix.map((c) => `"${c}"`))}`;
-        throw new OvsdbError(
-          "constraint violation",
-          `Transaction causes multiple rows in "${table}" table to have identical values (${values}) for index on ${colText}.  First row, with UUID ${prev.uuid}, ${how(prev)}  Second row, with UUID ${row.uuid}, ${how(row)}`,
-        );
-      }
-    });
-  }
-
-  // The change set: drop no-op changes, give changed rows a new _version.
-  const out: RowDelta[] = [];
-  for (const [table, rows] of overlay.touched) {
-    const t = schema.tables.get(table)!;
-    for (const [uuid, old] of rows) {
-      let neu = overlay.get(table, uuid) ?? null;
-      if (!old && !neu) continue;
-      if (old && neu) {
-        let changed = false;
-        for (let i = 2; i < t.columnList.length && !changed; i++)
-          if (compareDatums(old.values[i], neu.values[i]) !== 0) changed = true;
-        if (!changed) continue;
-      }
-      if (neu) {
-        const values = neu.values.slice();
-        values[1] = Datum.scalar(x.ctx.newUuid());
-        neu = new Row(t, values);
-      }
-      out.push({ table: t, uuid, old, new: neu });
     }
-  }
-  return out;
+  });
 }
 
 export type { RowJson };

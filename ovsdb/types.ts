@@ -244,6 +244,8 @@ export function checkAtomConstraints(base: BaseType, atom: Atom): void {
       );
     }
     case "string": {
+      // Unconstrained (the usual case): no JS string reaches UINT_MAX code points.
+      if (base.minLength === 0 && base.maxLength >= UINT_MAX) return;
       const s = atom as string;
       const len = utf8Length(s);
       if (len < base.minLength)

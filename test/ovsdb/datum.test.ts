@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { datumJsonText } from "../../ovsdb/datum.js";
 import {
   type Atom,
   type ColumnType,
@@ -145,6 +146,32 @@ describe("RFC 7047 §5.1 <value> notation", () => {
         const d = datumFromJson(mapOf(), json);
         expect(datumFromJson(mapOf(), datumToJson(mapOf(), d))).toEqual(d);
       }),
+    );
+  });
+
+  it("writes the same JSON text directly as JSON.stringify of datumToJson (property)", () => {
+    const uuidMap: ColumnType = { ...mapOf(), key: baseType("uuid"), value: baseType("real") };
+    const same = (type: ColumnType, json: unknown) => {
+      const d = datumFromJson(type, json);
+      expect(datumJsonText(type, d)).toBe(JSON.stringify(datumToJson(type, d)));
+    };
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: "grapheme" })), (xs) => {
+        same(setOf("string"), ["set", xs]);
+        if (xs.length === 1) same(setOf("string"), xs[0]);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.integer()), (obj) =>
+        same(mapOf(), ["map", Object.entries(obj)]),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.uuid()),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (us, r) => same(uuidMap, ["map", us.map((u) => [["uuid", u], r])]),
+      ),
     );
   });
 

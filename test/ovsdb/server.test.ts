@@ -1,4 +1,8 @@
-import { readFileSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Database } from "../../ovsdb/database.js";
 import type { Json } from "../../ovsdb/jsonrpc.js";
@@ -7,7 +11,7 @@ import { OvsdbServer } from "../../ovsdb/server.js";
 import { SERVER_SCHEMA_JSON } from "../../ovsdb/server-db.js";
 import { RemoteSyntaxError } from "../../ovsdb/server-errors.js";
 import { UUID_RE, ZERO_UUID } from "../../ovsdb/types.js";
-import { RawClient, startServer, type TestServer } from "./fixtures.js";
+import { RawClient, startServer, type TestServer, VSWITCH_SCHEMA_PATH } from "./fixtures.js";
 
 const TRANSCRIPTS = "/work/shared/reference/ovsdb/transcripts";
 
@@ -717,5 +721,40 @@ describe("OvsdbServer remotes", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("OvsdbServer reply timing", () => {
+  it("writes a read's transact reply before that read's callback returns, after its log record", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ovsim-ovsdb-"));
+    const path = join(dir, "conf.db");
+    const db = await Database.create(path, JSON.parse(readFileSync(VSWITCH_SCHEMA_PATH, "utf8")));
+    const server = new OvsdbServer();
+    server.addDatabase(serveDatabase(db));
+    // A stand-in socket: records each write with the log's size at that moment.
+    const writes: { text: string; logBytes: number }[] = [];
+    const sock = Object.assign(new EventEmitter(), {
+      writableLength: 0,
+      destroyed: false,
+      write: (text: string) => writes.push({ text, logBytes: statSync(path).size }),
+      end() {},
+      destroy() {},
+    });
+    server.attach(sock as unknown as Socket, false);
+    const before = statSync(path).size;
+    const req = {
+      id: 1,
+      method: "transact",
+      params: ["Open_vSwitch", { op: "insert", table: "Queue", row: {} }],
+    };
+    sock.emit("data", Buffer.from(JSON.stringify(req)));
+    expect(writes).toHaveLength(1);
+    expect(JSON.parse(writes[0]!.text)).toMatchObject({ id: 1, error: null });
+    expect(writes[0]!.logBytes).toBeGreaterThan(before);
+    // The committed row is visible to the next request (applied after the reply).
+    expect([...db.rows("Queue")]).toHaveLength(1);
+    await server.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -170,6 +170,20 @@ describe("RFC 7047 §5.2.2-5.2.5 select, update, mutate, delete", () => {
     ]);
     expect(db.row("Root", U(1))!.version).not.toBe(v0);
   });
+
+  it("leaves a committed row that a reader holds untouched when a later commit modifies it", async () => {
+    const db = await seeded();
+    const before = db.row("Root", U(1))!;
+    const v0 = before.version;
+    const n0 = before.get("n").atom;
+    await db.transact([
+      { op: "update", table: "Root", where: [["name", "==", "a"]], row: { n: 7 } },
+    ]);
+    expect(before.version).toBe(v0);
+    expect(before.get("n").atom).toBe(n0);
+    expect(db.row("Root", U(1))).not.toBe(before);
+    expect(db.row("Root", U(1))!.get("n").atom).toBe(7);
+  });
 });
 
 describe("RFC 7047 §5.2.6 wait", () => {
