@@ -13,8 +13,13 @@
  * - ratio_seq / ratio_pipelined: ovsim ÷ ovsdb-server on the same workload. The machine
  *   is shared, so the two servers are measured alternately ROUNDS times each and the
  *   medians are compared; every round is also logged to stderr.
+ * - ratio_seq_one_cpu: ratio_seq with the client and both servers on one CPU (taskset),
+ *   alike for both. A sequential round trip is mostly two wake-ups; across CPUs of a
+ *   virtual machine each costs an inter-processor interrupt, on one CPU a context
+ *   switch, so this figure shows the servers' own work with that cost taken out.
+ *   Informational: ratio_seq is the target.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -240,6 +245,31 @@ async function ratio(name: string, workload: (sock: string) => Promise<number>):
   return median(ours) / median(theirs);
 }
 
+/** The CPU list a process may run on (`taskset -p -c`), or null without taskset. */
+function affinity(pid: number): string | null {
+  const r = spawnSync("taskset", ["-p", "-c", String(pid)], { encoding: "utf8" });
+  return r.status === 0 ? (/: (.+)$/m.exec(r.stdout)?.[1]?.trim() ?? null) : null;
+}
+
+function setAffinity(pid: number, cpus: string): void {
+  execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/**
+ * `fn` with this process (the client) on its first allowed CPU; servers started inside
+ * inherit it. The old CPU list is restored afterwards.
+ */
+async function onOneCpu<T>(fn: () => Promise<T>): Promise<T> {
+  const old = affinity(process.pid);
+  if (old === null) throw new Error("taskset is not installed (apt-get install util-linux)");
+  setAffinity(process.pid, old.split(/[,-]/)[0]!);
+  try {
+    return await fn();
+  } finally {
+    setAffinity(process.pid, old);
+  }
+}
+
 export const benchmarks: Figure[] = [
   { name: "ovsdb.tx_seq_per_s", unit: "txn/s", measure: () => withServer(startOvsim, seqRate) },
   {
@@ -256,6 +286,11 @@ export const benchmarks: Figure[] = [
     name: "ovsdb.ratio_seq",
     unit: "ovsim/ovsdb-server",
     measure: () => ratio("ratio_seq", seqRate),
+  },
+  {
+    name: "ovsdb.ratio_seq_one_cpu",
+    unit: "ovsim/ovsdb-server",
+    measure: () => onOneCpu(() => ratio("ratio_seq_one_cpu", seqRate)),
   },
   {
     name: "ovsdb.ratio_pipelined",
