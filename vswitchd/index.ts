@@ -85,7 +85,8 @@
  * - OfprotoDpif: `handleUpcall`, `upcallQueued`, `revalidate`, `pushStats`,
  *   `counters` (incl. `xlates`), `maxIdleMs`, `upcallCostNs`; VswitchdTimers.
  * - MacLearning: `learn`, `lookup(mac, vlan, now, tags?)`, `takeChanges()` (the
- *   revalidation change log: "all" or changed keys), `MacLearning.key`.
+ *   revalidation change log: "all" or changed tags), `MacLearning.tag`; MACs are
+ *   48-bit Numbers (`macFromWords`, `macIsMulticast`).
  * - COMMANDS, runOfctl, runAppctl, splitCommandLine.
  * - ofp-version.ts: OFP_VERSION_NAMES, ofpVersionsFromNames/FromProtocols,
  *   ofpVersionsText, ofpVersionTag, actionsForVersion/actionContextOf;

@@ -39,7 +39,7 @@ interface LruEntry extends MacEntry {
 
 /** OVS's default other_config:mac-table-size. */
 export const MAC_DEFAULT_MAX_ENTRIES = 8192;
-/** Beyond this many changed keys between drains, revalidate everything instead. */
+/** Beyond this many changed tags between drains, revalidate everything instead. */
 export const MAC_CHANGE_LOG_MAX = 4096;
 
 /** The 48-bit MAC held in a flow key's two Ethernet address words, as a Number. */

@@ -127,8 +127,8 @@ export interface XlateResult {
   /** Rules that took part, for stats crediting. */
   readonly rules: readonly OfRule[];
   /**
-   * What the MAC tables told this translation: `macTags[i]` is a (MAC, VLAN) key
-   * (MacLearning.key) looked up in `macTables[i]`. A megaflow's translation can change
+   * What the MAC tables told this translation: `macTags[i]` is a (MAC, VLAN) tag
+   * (MacLearning.tag) looked up in `macTables[i]`. A megaflow's translation can change
    * through the MAC tables only when one of these entries changes.
    */
   readonly macTags: readonly number[];
