@@ -46,6 +46,7 @@ import {
 } from "./datum.js";
 import { LogError, OvsdbError } from "./errors.js";
 import { LogFile } from "./log.js";
+import { queueReaction } from "./microtask.js";
 import { Row, type RowJson, rowToJson } from "./row.js";
 import { type DatabaseSchema, parseSchema, schemaToJson, type TableSchema } from "./schema.js";
 import {
@@ -118,9 +119,6 @@ interface Trigger {
 
 /** How `Database.execute` reports: an error, or the transaction's result array. */
 export type TransactDone = (err: Error | null, results?: unknown[]) => void;
-
-/** Settled once; `RESOLVED.then(fn)` queues `fn` as a microtask. */
-const RESOLVED = Promise.resolve();
 
 function abortError(): Error {
   const err = new Error("transaction canceled");
@@ -377,7 +375,7 @@ export class Database implements DbState {
   private queueSettle(): void {
     if (this.settleQueued) return;
     this.settleQueued = true;
-    void RESOLVED.then(this.settleSoon);
+    queueReaction(this.settleSoon);
   }
 
   private readonly settleSoon = (): void => {

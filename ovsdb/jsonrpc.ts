@@ -22,6 +22,7 @@
  * Does not: retry, reconnect (the IDL does), or interpret any method.
  */
 import type { Socket } from "node:net";
+import { queueReaction } from "./microtask.js";
 import { JsonRpcError, JsonRpcRemoteError } from "./server-errors.js";
 
 export { JsonRpcRemoteError };
@@ -70,9 +71,6 @@ export const DEFAULT_JSON_LIMITS: JsonStreamLimits = {
   maxMessageBytes: 64 * 1024 * 1024,
   maxBacklogBytes: 256 * 1024 * 1024,
 };
-
-/** Settled once; `RESOLVED.then(fn)` queues `fn` as a microtask (see `sendRaw`). */
-const RESOLVED = Promise.resolve();
 
 /** Where one message ends and the next begins, with nothing in between. */
 const BACK_TO_BACK = Buffer.from("}{", "latin1");
@@ -430,11 +428,9 @@ export class JsonRpcConnection {
     // leave together in one write() instead of one each. A microtask, not nextTick:
     // the log's group-commit flush (log.ts) is a microtask queued earlier in the same
     // commit, so a commit's record is written before its updates and replies leave.
-    // Queued as a promise reaction: the same FIFO queue as queueMicrotask(), without
-    // the async-hooks resource Node wraps each queueMicrotask() callback in.
     if (!this.outboxQueued) {
       this.outboxQueued = true;
-      void RESOLVED.then(this.flushOutbox);
+      queueReaction(this.flushOutbox);
     }
     this.outbox += text;
     return true;

@@ -32,9 +32,9 @@ import { fdatasync, ftruncateSync, writeSync } from "node:fs";
 import { type FileHandle, open, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LogError } from "./errors.js";
+import { queueReaction } from "./microtask.js";
 
 const MAGIC = "OVSDB JSON";
-const RESOLVED = Promise.resolve();
 const HEADER_RE = /^OVSDB JSON (\d+) ([0-9a-f]{40})$/;
 /** OVS refuses headers longer than this; a longer line is corruption. */
 const MAX_HEADER = 128;
@@ -127,11 +127,7 @@ export class LogFile {
   /** Set while compaction swaps files; appends queue up behind it. */
   private gate: Promise<void> | null = null;
   private closed = false;
-  /**
-   * The queued flush. A promise reaction rather than queueMicrotask(): the same FIFO
-   * microtask queue (so replies queued after it still leave after the write), without
-   * the async-hooks resource Node makes per queueMicrotask() call.
-   */
+  /** The queued group-commit flush (see microtask.ts for why a reaction). */
   private readonly flushSoon = (): void => this.flush();
 
   private constructor(
@@ -219,7 +215,7 @@ export class LogFile {
     if (durable) this.durable = true;
     if (!this.scheduled && !this.gate) {
       this.scheduled = true;
-      void RESOLVED.then(this.flushSoon);
+      queueReaction(this.flushSoon);
     }
   }
 
@@ -335,7 +331,7 @@ export class LogFile {
       this.gate = null;
       if (this.dones && !this.scheduled) {
         this.scheduled = true;
-        void RESOLVED.then(this.flushSoon);
+        queueReaction(this.flushSoon);
       }
     });
     this.gate = gate;

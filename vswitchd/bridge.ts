@@ -329,10 +329,9 @@ export function creditRuleStats(
 ): void {
   // A rule may appear more than once (resubmit loops) but counts once. Rule lists are
   // mostly short, and then an indexOf beats building a Set on every upcall.
-  const list = rules.length > 16 ? [...new Set(rules)] : rules;
-  for (let i = 0; i < list.length; i++) {
-    const r = list[i]!;
-    if (list === rules && i > 0 && rules.indexOf(r) < i) continue;
+  const unique =
+    rules.length > 16 ? [...new Set(rules)] : rules.filter((r, i) => rules.indexOf(r) === i);
+  for (const r of unique) {
     r.nPackets += packets;
     r.nBytes += bytes;
     if (packets > 0) r.usedNs = usedNs;
