@@ -162,9 +162,15 @@ function txn(): Json[] {
   ];
 }
 
-async function seqRate(sock: string): Promise<number> {
+/** A client that has already sent WARMUP transactions one at a time. */
+async function warmClient(sock: string): Promise<JsonRpcConnection> {
   const c = await client(sock);
   for (let i = 0; i < WARMUP; i++) await c.request("transact", txn());
+  return c;
+}
+
+async function seqRate(sock: string): Promise<number> {
+  const c = await warmClient(sock);
   const t0 = performance.now();
   for (let i = 0; i < TXNS; i++) await c.request("transact", txn());
   const rate = (TXNS * 1000) / (performance.now() - t0);
@@ -178,8 +184,7 @@ async function seqRate(sock: string): Promise<number> {
  * a preempted process) that the mean includes.
  */
 async function seqMedianRate(sock: string): Promise<number> {
-  const c = await client(sock);
-  for (let i = 0; i < WARMUP; i++) await c.request("transact", txn());
+  const c = await warmClient(sock);
   const roundTripsMs = new Float64Array(TXNS);
   for (let i = 0; i < TXNS; i++) {
     const t0 = performance.now();
