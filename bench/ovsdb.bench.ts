@@ -20,11 +20,20 @@
  *   alike for both. A sequential round trip is mostly two wake-ups; across CPUs of a
  *   virtual machine each costs an inter-processor interrupt, on one CPU a context
  *   switch, so this figure shows the servers' own work with that cost taken out.
- *   How long a cross-CPU wake-up takes also depends on what the sleeping CPU did last:
- *   ovsdb-server calls accept() on each listener every main-loop pass, and on a 2-vCPU
- *   virtual machine that alone made its wake-ups about 7 µs shorter (measured by
- *   making those calls fail without entering the kernel). Informational: ratio_seq is
- *   the target.
+ *   Informational: ratio_seq is the target.
+ * - ratio_seq_floor: ratio_seq with ovsim's server replaced by ovsdb-seq-floor.ts, the
+ *   least a Node server can do per transaction (parse, log record, reply; no engine).
+ *   It bounds what ratio_seq can reach on this machine. Informational.
+ *
+ * Why ovsdb-server wakes faster across CPUs on a virtual machine: each pass of its main
+ * loop calls accept() on its listeners, and a failing accept() still allocates and
+ * frees a socket inode. Freeing one inode per loop pass the same way (pipe(), close(),
+ * added by LD_PRELOAD) takes a C echo server's round trip from 52 to 42 µs on a 2-vCPU
+ * Firecracker VM, and ovsim's from 70 to 58 µs; a 6 µs spin or 40 other syscalls do
+ * not. The likely path: freed inodes leave RCU callbacks pending, a CPU with pending
+ * callbacks keeps its scheduler tick while idle (local timer interrupts rose from 265
+ * to 409 per second), and a wake-up that need not restart the tick skips a timer
+ * reprogram, a VM exit. Freeing inodes is nothing a server needs; ovsim does not.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -90,19 +99,42 @@ function stopChild(child: ChildProcess, dir: string): Promise<void> {
   });
 }
 
-/** ovsim's server in a child process, from dist (compiled) or the sources (tsx). */
-async function startOvsim(): Promise<RunningServer> {
+/**
+ * A Node child process that runs `code` (an ES module body given `dir` and `sock`),
+ * compiled from dist or run from the sources (tsx), serving on `sock`.
+ */
+async function startNode(code: (dir: string, sock: string) => string): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), "ovsim-bench-"));
   const sock = join(dir, "db.sock");
   const compiled = import.meta.url.endsWith(".js");
-  const mod = new URL(`../cli/ovsdb-server.${compiled ? "js" : "ts"}`, import.meta.url).href;
-  const code = `const m = await import(${JSON.stringify(mod)}); await m.ovsdbServerCommand([${JSON.stringify(join(dir, "conf.db"))}], { remote: [${JSON.stringify(`punix:${sock}`)}], schema: ${JSON.stringify(schemaPath())}, log: () => {} });`;
   const args = compiled
-    ? ["--input-type=module", "-e", code]
-    : ["--import", "tsx", "--input-type=module", "-e", code];
+    ? ["--input-type=module", "-e", code(dir, sock)]
+    : ["--import", "tsx", "--input-type=module", "-e", code(dir, sock)];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
   await waitForSocket(sock, child);
   return { sock, stop: () => stopChild(child, dir) };
+}
+
+/** The URL of the module at `path` (relative to this file, no extension), as JSON text. */
+function moduleUrl(path: string): string {
+  const ext = import.meta.url.endsWith(".js") ? "js" : "ts";
+  return JSON.stringify(new URL(`${path}.${ext}`, import.meta.url).href);
+}
+
+/** ovsim's server in a child process. */
+function startOvsim(): Promise<RunningServer> {
+  return startNode(
+    (dir, sock) =>
+      `const m = await import(${moduleUrl("../cli/ovsdb-server")}); await m.ovsdbServerCommand([${JSON.stringify(join(dir, "conf.db"))}], { remote: [${JSON.stringify(`punix:${sock}`)}], schema: ${JSON.stringify(schemaPath())}, log: () => {} });`,
+  );
+}
+
+/** The yardstick of ovsdb-seq-floor.ts in a child process. */
+function startSeqFloor(): Promise<RunningServer> {
+  return startNode(
+    (dir, sock) =>
+      `const m = await import(${moduleUrl("./ovsdb-seq-floor")}); m.serveSeqFloor(${JSON.stringify(sock)}, ${JSON.stringify(join(dir, "floor.log"))});`,
+  );
 }
 
 /** Debian's ovsdb-server in a child process, or null when it is not installed. */
@@ -260,19 +292,24 @@ function median(xs: number[]): number {
 }
 
 /**
- * ovsim ÷ ovsdb-server on one workload: ROUNDS alternating runs of each, medians
- * compared (the machine is shared, so one run of either can be unlucky).
+ * `ours` (ovsim's server unless given) ÷ ovsdb-server on one workload: ROUNDS
+ * alternating runs of each, medians compared (the machine is shared, so one run of
+ * either can be unlucky).
  */
-async function ratio(name: string, workload: (sock: string) => Promise<number>): Promise<number> {
-  const ours: number[] = [];
+async function ratio(
+  name: string,
+  workload: (sock: string) => Promise<number>,
+  ours = { label: "ovsim", start: startOvsim },
+): Promise<number> {
+  const mine: number[] = [];
   const theirs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    ours.push(await withServer(startOvsim, workload));
+    mine.push(await withServer(ours.start, workload));
     theirs.push(await withServer(startDebian, workload));
   }
   const fmt = (xs: number[]) => xs.map((x) => Math.round(x)).join(" ");
-  process.stderr.write(`${name}: ovsim ${fmt(ours)} | ovsdb-server ${fmt(theirs)} txn/s\n`);
-  return median(ours) / median(theirs);
+  process.stderr.write(`${name}: ${ours.label} ${fmt(mine)} | ovsdb-server ${fmt(theirs)} txn/s\n`);
+  return median(mine) / median(theirs);
 }
 
 /** The CPU list a process may run on (`taskset -p -c`), or null without taskset. */
@@ -321,6 +358,11 @@ export const benchmarks: Figure[] = [
     name: "ovsdb.ratio_seq_p50",
     unit: "ovsim/ovsdb-server",
     measure: () => ratio("ratio_seq_p50", seqMedianRate),
+  },
+  {
+    name: "ovsdb.ratio_seq_floor",
+    unit: "floor/ovsdb-server",
+    measure: () => ratio("ratio_seq_floor", seqRate, { label: "floor", start: startSeqFloor }),
   },
   {
     name: "ovsdb.ratio_seq_one_cpu",
