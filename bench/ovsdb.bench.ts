@@ -31,8 +31,8 @@
  * added by LD_PRELOAD) takes a C echo server's round trip from 52 to 42 µs on a 2-vCPU
  * Firecracker VM, and ovsim's from 70 to 58 µs; a 6 µs spin or 40 other syscalls do
  * not. The likely path: freed inodes leave RCU callbacks pending, a CPU with pending
- * callbacks keeps its scheduler tick while idle (local timer interrupts rose from 265
- * to 409 per second), and a wake-up that need not restart the tick skips a timer
+ * callbacks keeps its scheduler tick while idle (local timer interrupts rose from about
+ * 255 to 420 per second), and a wake-up that need not restart the tick skips a timer
  * reprogram, a VM exit. Freeing inodes is nothing a server needs; ovsim does not.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
