@@ -10,6 +10,7 @@
  * It does not handle the preamble or the FCS, which neither OVS nor pcap carries.
  */
 import { copyBytes, putBytes, rd16, rd32, wr16 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import { checkRange, needBytes, needRoom, PacketErrorCode } from "./errors.js";
 
 export const ETH_ADDR_LEN = 6;
@@ -27,19 +28,7 @@ export interface EthernetFields {
 }
 
 /** A re-pointable zero-copy view of an Ethernet header. */
-export class EthernetView {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
-
-  /** Points the view at the header starting at `off`; bytes past `end` are not the frame's. */
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
-
+export class EthernetView extends HeaderView {
   /** IEEE 802.3 §3.1.1: the header is 14 octets. */
   validate(): PacketErrorCode | undefined {
     return this.end - this.off < ETH_HEADER_LEN ? PacketErrorCode.TRUNCATED : undefined;

@@ -15,6 +15,7 @@
  * It does not reassemble fragments or process routing headers.
  */
 import { copyBytes, putBytes, rd16, rd32, wr16, wr32 } from "./_bytes.js";
+import { HeaderView } from "./_view.js";
 import {
   checkRange,
   needBytes,
@@ -100,23 +101,13 @@ function isWalkedExt(nh: number): boolean {
   );
 }
 
-export class Ipv6View {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  end = 0;
+export class Ipv6View extends HeaderView {
   /** Set by walkExtHeaders(): the upper-layer protocol (IPPROTO_FRAGMENT for later fragments). */
   upperProto = 0;
   /** Set by walkExtHeaders(): offset of the upper-layer header. */
   upperOff = 0;
   /** Set by walkExtHeaders(): FLOW_NW_FRAG_* bits. */
   nwFrag = 0;
-
-  wrap(buf: Uint8Array, off = 0, end: number = buf.length): this {
-    this.buf = buf;
-    this.off = off;
-    this.end = end;
-    return this;
-  }
 
   validate(): PacketErrorCode | undefined {
     const left = this.end - this.off;
