@@ -60,6 +60,7 @@ import { FramePort } from "./frame-port.js";
 import { HostUnderlay, type UnderlayIpReceiver } from "./host-underlay.js";
 import { runVsctl } from "./host-vsctl.js";
 import type { Link, LinkOptions } from "./link.js";
+import type { VlanMode } from "./topology-schema.js";
 import type { Vnic } from "./vnic.js";
 import type { World } from "./world.js";
 
@@ -98,7 +99,7 @@ export interface PortOptions {
   readonly options?: Readonly<Record<string, string>>;
   readonly tag?: number;
   readonly trunks?: readonly number[];
-  readonly vlanMode?: "access" | "trunk" | "native-tagged" | "native-untagged";
+  readonly vlanMode?: VlanMode;
   readonly ofportRequest?: number;
   readonly mtuRequest?: number;
   readonly mac?: string;

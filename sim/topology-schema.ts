@@ -29,7 +29,9 @@ import { parseIp, parsePrefix } from "./ip-address.js";
 import { TopologyError, TopologyValidationError } from "./topology-errors.js";
 
 export type TunnelType = "vxlan" | "gre" | "geneve";
-export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged";
+/** The port VLAN modes a topology may give (OVS's Port vlan_mode, less dot1q-tunnel). */
+export const VLAN_MODES = ["access", "trunk", "native-tagged", "native-untagged"] as const;
+export type VlanMode = (typeof VLAN_MODES)[number];
 
 /**
  * Bytes a tunnel adds in front of the inner Ethernet frame's L3 payload: outer IPv4

@@ -35,7 +35,7 @@ import {
   type TopologySpec,
   type TunnelType,
   UNDERLAY_NIC,
-  type VlanMode,
+  VLAN_MODES,
 } from "./topology-schema.js";
 
 type Loc = (node: Node | null | undefined) => string;
@@ -226,12 +226,7 @@ export function parseTopology(text: string, file = "<topology>"): TopologySpec {
               const uf = new Fields(upNode, `uplink "${upName}"`, loc, errs);
               const tag = uf.num("tag");
               const trunks = uf.strList("trunks");
-              const vlanMode = uf.oneOf<VlanMode>("vlanMode", [
-                "access",
-                "trunk",
-                "native-tagged",
-                "native-untagged",
-              ]);
+              const vlanMode = uf.oneOf("vlanMode", VLAN_MODES);
               uf.done();
               return {
                 name: upName,
@@ -336,12 +331,7 @@ export function parseTopology(text: string, file = "<topology>"): TopologySpec {
     const mtu = f.num("mtu");
     const tag = f.num("tag");
     const trunksRaw = f.strList("trunks");
-    const vlanMode = f.oneOf<VlanMode>("vlanMode", [
-      "access",
-      "trunk",
-      "native-tagged",
-      "native-untagged",
-    ]);
+    const vlanMode = f.oneOf("vlanMode", VLAN_MODES);
     const kind = f.oneOf("kind", ["vm", "container"] as const);
     f.done();
     spec.vms.push({
