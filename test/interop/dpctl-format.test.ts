@@ -4,23 +4,16 @@
  * a temp dir with its own ovsdb-server) and with ovsim's dpctlAddFlow, and both
  * `dpctl/dump-flows` lines must be identical. Inputs OVS rejects must be rejected too.
  */
-import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dpif, dpctlAddFlow, formatDumpFlows } from "../../datapath/index.js";
 import { tcpFrame } from "../datapath/helpers.js";
+import { DummyOvs, dummyOvsMissing } from "./dummy-ovs.js";
 
-const run = promisify(execFile);
-const TOOLS = ["ovs-vswitchd", "ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovs-appctl"];
-const SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
-const missing = TOOLS.filter((t) => spawnSync(t, ["--version"]).status !== 0);
-const available = missing.length === 0 && spawnSync("test", ["-f", SCHEMA]).status === 0;
+const missing = dummyOvsMissing();
+const available = missing.length === 0;
 if (!available)
   console.warn(
-    `skipping dpctl format interop: ${missing.join(", ") || SCHEMA} not available (apt-get install openvswitch-switch)`,
+    `skipping dpctl format interop: ${missing.join(", ")} not available (apt-get install openvswitch-switch)`,
   );
 
 /** [key, actions] pairs OVS accepts; ovsim must print exactly what OVS prints. */
@@ -114,101 +107,51 @@ const BAD_ACTIONS = [
 ];
 
 describe.skipIf(!available)("dpctl/dump-flows text against OVS 3.1", () => {
-  let dir = "";
-  const env = () => ({
-    ...process.env,
-    OVS_RUNDIR: dir,
-    OVS_DBDIR: dir,
-    OVS_LOGDIR: dir,
-    OVS_SYSCONFDIR: dir,
-  });
-  const appctl = async (...args: string[]) =>
-    (await run("ovs-appctl", ["-t", join(dir, ctlName()), ...args], { env: env() })).stdout;
-  const ctlName = () =>
-    `ovs-vswitchd.${readFileSync(join(dir, "ovs-vswitchd.pid"), "utf8").trim()}.ctl`;
+  const ovs = new DummyOvs("ovsim-dpctl-");
+  // Async so that a command OVS refuses reads as a rejected promise.
+  const appctl = async (...args: string[]) => ovs.appctl(...args);
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "ovsim-dpctl-"));
-    const e = { env: env() };
-    await run("ovsdb-tool", ["create", join(dir, "conf.db"), SCHEMA], e);
-    await run(
-      "ovsdb-server",
-      [
-        `--remote=punix:${join(dir, "db.sock")}`,
-        `--pidfile=${join(dir, "ovsdb-server.pid")}`,
-        "--detach",
-        `--log-file=${join(dir, "ovsdb-server.log")}`,
-        join(dir, "conf.db"),
-      ],
-      e,
-    );
-    await run(
-      "ovs-vswitchd",
-      [
-        "--enable-dummy",
-        "--disable-system",
-        "--disable-system-route",
-        `unix:${join(dir, "db.sock")}`,
-        `--pidfile=${join(dir, "ovs-vswitchd.pid")}`,
-        "--detach",
-        `--log-file=${join(dir, "ovs-vswitchd.log")}`,
-      ],
-      e,
-    );
-    await run(
-      "ovs-vsctl",
-      [
-        `--db=unix:${join(dir, "db.sock")}`,
-        "--timeout=20",
-        "add-br",
-        "br0",
-        "--",
-        "set",
-        "bridge",
-        "br0",
-        "datapath_type=dummy",
-        "--",
-        "add-port",
-        "br0",
-        "p1",
-        "--",
-        "set",
-        "interface",
-        "p1",
-        "type=dummy",
-        "ofport_request=1",
-        "--",
-        "add-port",
-        "br0",
-        "p2",
-        "--",
-        "set",
-        "interface",
-        "p2",
-        "type=dummy",
-        "ofport_request=2",
-        // Keep vswitchd's revalidators from deleting the flows we add by hand mid-test.
-        "--",
-        "set",
-        "Open_vSwitch",
-        ".",
-        "other_config:max-revalidator=3600000",
-        "other_config:max-idle=3600000",
-      ],
-      e,
+  beforeAll(() => {
+    ovs.start();
+    ovs.vsctl(
+      "add-br",
+      "br0",
+      "--",
+      "set",
+      "bridge",
+      "br0",
+      "datapath_type=dummy",
+      "--",
+      "add-port",
+      "br0",
+      "p1",
+      "--",
+      "set",
+      "interface",
+      "p1",
+      "type=dummy",
+      "ofport_request=1",
+      "--",
+      "add-port",
+      "br0",
+      "p2",
+      "--",
+      "set",
+      "interface",
+      "p2",
+      "type=dummy",
+      "ofport_request=2",
+      // Keep vswitchd's revalidators from deleting the flows we add by hand mid-test.
+      "--",
+      "set",
+      "Open_vSwitch",
+      ".",
+      "other_config:max-revalidator=3600000",
+      "other_config:max-idle=3600000",
     );
   });
 
-  afterAll(() => {
-    for (const name of ["ovs-vswitchd.pid", "ovsdb-server.pid"]) {
-      try {
-        process.kill(Number(readFileSync(join(dir, name), "utf8").trim()), "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => ovs.stop());
 
   it.each(FLOWS)("prints %s with actions %s exactly as OVS does", async (key, actions) => {
     await appctl("dpctl/del-flows");

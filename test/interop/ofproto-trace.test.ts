@@ -6,28 +6,15 @@
  * Needs Debian's openvswitch-switch (ovs-vswitchd with --enable-dummy); each daemon
  * runs in its own temp dir and is stopped by its pid.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCase, type TraceCase } from "../../vswitchd/index.js";
 import { canonicalActions, packetVlan, tokenSet } from "../vswitchd/trace-compare.js";
+import { DummyOvs, dummyOvsMissing } from "./dummy-ovs.js";
 
-const TOOLS = [
-  "ovs-vswitchd",
-  "ovsdb-server",
-  "ovsdb-tool",
-  "ovs-vsctl",
-  "ovs-ofctl",
-  "ovs-appctl",
-];
-const SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
-const available =
-  TOOLS.every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0) &&
-  spawnSync("test", ["-f", SCHEMA]).status === 0;
-if (!available)
-  console.warn(`ofproto-trace interop skipped: needs ${TOOLS.join(", ")} and ${SCHEMA}`);
+const missing = dummyOvsMissing();
+const available = missing.length === 0;
+if (!available) console.warn(`ofproto-trace interop skipped: ${missing.join(", ")} not installed`);
 
 interface Answer {
   datapath_actions: string;
@@ -38,48 +25,11 @@ interface Answer {
 
 /** Runs `c` through real OVS 3.1 and returns its answer. */
 function realOvs(c: TraceCase): Answer {
-  const dir = mkdtempSync(join(tmpdir(), "ovsim-interop-"));
-  const env = {
-    ...process.env,
-    OVS_RUNDIR: dir,
-    OVS_DBDIR: dir,
-    OVS_LOGDIR: dir,
-    OVS_SYSCONFDIR: dir,
-  };
-  const run = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { env, encoding: "utf8" });
-    return r.stdout ?? "";
-  };
-  const db = `--db=unix:${dir}/db.sock`;
-  const pids: number[] = [];
+  const ovs = new DummyOvs("ovsim-interop-");
   try {
-    run("ovsdb-tool", ["create", `${dir}/conf.db`, SCHEMA]);
-    run("ovsdb-server", [
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${dir}/db.pid`,
-      `--remote=punix:${dir}/db.sock`,
-      `--log-file=${dir}/db.log`,
-      `${dir}/conf.db`,
-    ]);
-    pids.push(Number(readFileSync(`${dir}/db.pid`, "utf8")));
-    run("ovs-vsctl", [db, "--no-wait", "init"]);
-    run("ovs-vswitchd", [
-      "--enable-dummy",
-      "--disable-system",
-      "--disable-system-route",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${dir}/vs.pid`,
-      `--log-file=${dir}/vs.log`,
-      `unix:${dir}/db.sock`,
-    ]);
-    const vsPid = Number(readFileSync(`${dir}/vs.pid`, "utf8"));
-    pids.push(vsPid);
-    const ctl = `${dir}/ovs-vswitchd.${vsPid}.ctl`;
+    ovs.start();
     for (const b of c.bridges) {
       const args = [
-        db,
         "add-br",
         b.name,
         "--",
@@ -90,10 +40,9 @@ function realOvs(c: TraceCase): Answer {
         `fail_mode=${b.fail_mode ?? "secure"}`,
       ];
       if (b.hwaddr) args.push(`other_config:hwaddr=${b.hwaddr}`);
-      run("ovs-vsctl", args);
+      ovs.vsctl(...args);
       for (const p of b.ports) {
         const a = [
-          db,
           "add-port",
           b.name,
           p.name,
@@ -110,37 +59,23 @@ function realOvs(c: TraceCase): Answer {
         if (p.trunks) extra.push(`trunks=${p.trunks.join(",")}`);
         if (p.vlan_mode) extra.push(`vlan_mode=${p.vlan_mode}`);
         if (extra.length) a.push("--", "set", "port", p.name, ...extra);
-        run("ovs-vsctl", a);
+        ovs.vsctl(...a);
       }
     }
     if (!c.datapath?.tnl_push_pop)
-      run("ovs-appctl", [
-        "-t",
-        ctl,
-        "dpif/set-dp-features",
-        c.bridges[0]!.name,
-        "tnl_push_pop",
-        "false",
-      ]);
+      ovs.appctl("dpif/set-dp-features", c.bridges[0]!.name, "tnl_push_pop", "false");
     for (const [br, flows] of Object.entries(c.flows ?? {})) {
-      writeFileSync(`${dir}/flows`, `${flows.join("\n")}\n`);
+      writeFileSync(`${ovs.dir}/flows`, `${flows.join("\n")}\n`);
       const proto = c.ofctl_protocol ? ["-O", c.ofctl_protocol] : [];
-      run("ovs-ofctl", [...proto, "add-flows", `unix:${dir}/${br}.mgmt`, `${dir}/flows`]);
+      ovs.run("ovs-ofctl", [...proto, "add-flows", ovs.mgmt(br), `${ovs.dir}/flows`]);
     }
     for (const s of c.setup ?? []) {
       if (s.op === "trace")
-        run("ovs-appctl", [
-          "-t",
-          ctl,
-          "ofproto/trace",
-          s.bridge,
-          s.flow,
-          ...(s.generate ? ["-generate"] : []),
-        ]);
-      else run("ovs-appctl", ["-t", ctl, ...s.args]);
+        ovs.appctl("ofproto/trace", s.bridge, s.flow, ...(s.generate ? ["-generate"] : []));
+      else ovs.appctl(...s.args);
     }
-    const out = run("ovs-appctl", ["-t", ctl, "ofproto/trace", c.packet.bridge, c.packet.flow]);
-    const show = run("ovs-appctl", ["-t", ctl, "dpif/show"]);
+    const out = ovs.appctl("ofproto/trace", c.packet.bridge, c.packet.flow);
+    const show = ovs.appctl("dpif/show");
     const dp: Record<string, string> = { "0": "ovs-dummy" };
     for (const m of show.matchAll(/^\s+(\S+) \S+\/(\d+): \((\w+)/gm)) {
       const n = m[2]!;
@@ -164,15 +99,7 @@ function realOvs(c: TraceCase): Answer {
       dp_ports: dp,
     };
   } finally {
-    for (const pid of pids.reverse()) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
-    spawnSync("sleep", ["0.2"]);
-    rmSync(dir, { recursive: true, force: true });
+    ovs.stop();
   }
 }
 

@@ -20,29 +20,17 @@
  * stopped by pid in afterAll.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FramePort } from "../../sim/frame-port.js";
 import { Hypervisor } from "../../sim/hypervisor.js";
 import { World } from "../../sim/world.js";
 import { VersionNegotiationError } from "../../vswitchd/index.js";
+import { DummyOvs, dummyOvsMissing, type ExecResult } from "./dummy-ovs.js";
 
-const TOOLS = [
-  "ovs-vswitchd",
-  "ovsdb-server",
-  "ovsdb-tool",
-  "ovs-vsctl",
-  "ovs-ofctl",
-  "ovs-appctl",
-];
-const SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
-const available =
-  TOOLS.every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0) &&
-  spawnSync("test", ["-f", SCHEMA]).status === 0;
+const missing = dummyOvsMissing();
+const available = missing.length === 0;
 if (!available)
-  console.warn(`vswitchd-commands interop skipped: needs ${TOOLS.join(", ")} and ${SCHEMA}`);
+  console.warn(`vswitchd-commands interop skipped: ${missing.join(", ")} not installed`);
 
 const HWADDR = "aa:55:aa:55:00:01";
 const PORTS = ["p1", "p2", "p3", "p4", "p5"];
@@ -70,76 +58,14 @@ function ipv4Frame(src: string, dst: string, proto: number, l4: string): string 
 const ICMP = "0800f7ff00000000";
 const TCP80 = "d43100500000000000000000500220000000000000";
 
-class RealOvs {
-  readonly dir = mkdtempSync(join(tmpdir(), "ovsim-cmds-"));
-  readonly pids: number[] = [];
-  private ctl = "";
-  private readonly env = {
-    ...process.env,
-    OVS_RUNDIR: this.dir,
-    OVS_DBDIR: this.dir,
-    OVS_LOGDIR: this.dir,
-    OVS_SYSCONFDIR: this.dir,
-  };
-
-  private exec(cmd: string, args: readonly string[]): { out: string; err: string; ok: boolean } {
-    const r = spawnSync(cmd, args, { env: this.env, encoding: "utf8" });
-    return { out: r.stdout ?? "", err: r.stderr ?? "", ok: r.status === 0 };
-  }
-
-  start(): void {
-    const d = this.dir;
-    this.exec("ovsdb-tool", ["create", `${d}/conf.db`, SCHEMA]);
-    this.exec("ovsdb-server", [
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/db.pid`,
-      `--remote=punix:${d}/db.sock`,
-      `--log-file=${d}/db.log`,
-      `${d}/conf.db`,
-    ]);
-    this.pids.push(Number(readFileSync(`${d}/db.pid`, "utf8")));
-    this.vsctl("--no-wait", "init");
-    this.exec("ovs-vswitchd", [
-      "--enable-dummy",
-      "--disable-system",
-      "--disable-system-route",
-      "--detach",
-      "--no-chdir",
-      `--pidfile=${d}/vs.pid`,
-      `--log-file=${d}/vs.log`,
-      `unix:${d}/db.sock`,
-    ]);
-    const pid = Number(readFileSync(`${d}/vs.pid`, "utf8"));
-    this.pids.push(pid);
-    this.ctl = `${d}/ovs-vswitchd.${pid}.ctl`;
-  }
-
-  stop(): void {
-    for (const pid of this.pids.reverse()) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
-    spawnSync("sleep", ["0.2"]);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  vsctl(...args: string[]): string {
-    return this.exec("ovs-vsctl", [`--db=unix:${this.dir}/db.sock`, ...args]).out;
-  }
-
-  /** ovs-ofctl with the bridge name resolved to its management socket. */
-  ofctl(...args: string[]): { out: string; err: string; ok: boolean } {
+/** A DummyOvs whose ovs-ofctl takes a bridge name ("br0") for its management socket. */
+class RealOvs extends DummyOvs {
+  ofctl(...args: string[]): ExecResult {
     const i = args.findIndex((a) => /^br\d$/.test(a));
-    const argv = args.map((a, j) => (j === i ? `unix:${this.dir}/${a}.mgmt` : a));
-    return this.exec("ovs-ofctl", argv);
-  }
-
-  appctl(...args: string[]): string {
-    return this.exec("ovs-appctl", ["-t", this.ctl, ...args]).out;
+    return this.exec(
+      "ovs-ofctl",
+      args.map((a, j) => (j === i ? this.mgmt(a) : a)),
+    );
   }
 }
 
@@ -189,7 +115,7 @@ const norm = {
 };
 
 describe.skipIf(!available)("the command table against a running ovs-vswitchd", () => {
-  const ovs = new RealOvs();
+  const ovs = new RealOvs("ovsim-cmds-");
   const world = new World({ seed: 7 });
   const hv = new Hypervisor(world, "hv1");
   const port = new Map<string, FramePort>();
