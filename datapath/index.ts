@@ -107,6 +107,7 @@ export {
   OdpParseError,
 } from "./errors.js";
 export { EXEC_HEADROOM, MAX_EXEC_DEPTH } from "./execute.js";
+export { hashAdd, hashFinish } from "./flow-hash.js";
 export { formatOdpActions } from "./odp-actions-format.js";
 export { parseOdpActions } from "./odp-actions-parse.js";
 export { formatOdpKey } from "./odp-key-format.js";

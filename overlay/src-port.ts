@@ -10,17 +10,10 @@
  * allocates nothing. It is not OVS's RSS hash; only its properties are promised.
  */
 
+import { hashAdd, hashFinish } from "../datapath/index.js";
+
 export const TNL_UDP_PORT_MIN = 32768;
 export const TNL_UDP_PORT_MAX = 61000;
-
-function mix(h: number, w: number): number {
-  w = Math.imul(w, 0xcc9e2d51);
-  w = (w << 15) | (w >>> 17);
-  w = Math.imul(w, 0x1b873593);
-  h ^= w;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
 function word(b: Uint8Array, p: number): number {
   return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
@@ -29,27 +22,22 @@ function word(b: Uint8Array, p: number): number {
 /** 32-bit hash of the inner frame's flow (Ethernet at `off`, `len` bytes). */
 export function innerFlowHash(b: Uint8Array, off: number, len: number): number {
   if (len < 14) return 0;
-  let h = mix(0x2f3a5c71, word(b, off));
-  h = mix(h, word(b, off + 4));
-  h = mix(h, word(b, off + 8));
-  h = mix(h, (b[off + 12] << 8) | b[off + 13]);
+  let h = hashAdd(0x2f3a5c71, word(b, off));
+  h = hashAdd(h, word(b, off + 4));
+  h = hashAdd(h, word(b, off + 8));
+  h = hashAdd(h, (b[off + 12] << 8) | b[off + 13]);
   const ip = off + 14;
   if (b[off + 12] === 0x08 && b[off + 13] === 0x00 && len >= 34 && b[ip] >>> 4 === 4) {
-    h = mix(h, word(b, ip + 12));
-    h = mix(h, word(b, ip + 16));
+    h = hashAdd(h, word(b, ip + 12));
+    h = hashAdd(h, word(b, ip + 16));
     const proto = b[ip + 9];
-    h = mix(h, proto);
+    h = hashAdd(h, proto);
     const ihl = (b[ip] & 0x0f) * 4;
     const frag = ((b[ip + 6] & 0x3f) << 8) | b[ip + 7];
     if ((proto === 6 || proto === 17 || proto === 132) && frag === 0 && len >= 14 + ihl + 4)
-      h = mix(h, word(b, ip + ihl));
+      h = hashAdd(h, word(b, ip + ihl));
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hashFinish(h, 0);
 }
 
 /** The ephemeral source port for a flow hash. */

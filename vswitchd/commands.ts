@@ -38,6 +38,8 @@ import {
   formatDpctlShow,
   formatDumpFlows,
   formatPmdStatsShow,
+  hashAdd,
+  hashFinish,
 } from "../datapath/index.js";
 import type { Bridge } from "./bridge.js";
 import { UnknownCommandError, VersionNegotiationError } from "./errors.js";
@@ -133,28 +135,11 @@ function ofctlShow(vs: Switch, b: Bridge, version: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** lib/hash.h's murmur-style mhash_add() (OVS built without SSE 4.2). */
-function mhashAdd(hash: number, data: number): number {
-  let h = hash;
-  if (data) {
-    let d = Math.imul(data, 0xcc9e2d51);
-    d = (d << 15) | (d >>> 17);
-    d = Math.imul(d, 0x1b873593);
-    h ^= d;
-  }
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-}
-
 /** hash_int(x, 0) = hash_2words(x, 0): what hash_ofp_port() files a port under. */
 function hashOfpPort(ofport: number): number {
-  let h = (mhashAdd(mhashAdd(ofport, 0), 0) ^ 8) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  // hash_add() is lib/hash.h's mhash_add() (OVS built without SSE 4.2): a zero word
+  // mixes in as nothing, which is what mhash_add's `if (data)` skips.
+  return hashFinish(hashAdd(hashAdd(ofport, 0), 0), 8);
 }
 
 /**
